@@ -1,0 +1,38 @@
+# lyra_nb: `make test` and `make demo` do all set-up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(CURDIR)/$(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PATH := $(BIN):$(PATH)
+export MPLBACKEND := Agg
+
+.PHONY: install test demo docs bench nbs export clean
+
+# torch==2.13.0 first: it takes the CPU wheel (an unpinned torch would pull a multi-GB CUDA build).
+$(STAMP): settings.ini setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	bash tools/test.sh
+
+export: $(STAMP)
+	nbdev_export
+	nbdev_clean
+
+# Re-run notebooks in place to refresh their saved outputs: `make nbs NBS=nbs/02_s4d.ipynb`.
+NBS ?= $(wildcard nbs/[0-9]*.ipynb) nbs/index.ipynb
+nbs: $(STAMP)
+	python tools/run_nbs.py $(NBS)
+	nbdev_clean
+
+docs: $(STAMP)
+	bash tools/docs.sh
+
+clean:
+	rm -rf _proc _docs test.log

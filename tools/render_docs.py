@@ -4,13 +4,15 @@ Usage: python tools/render_docs.py   (after `nbdev_proc_nbs`; `make docs` runs b
 
 No quarto and no network: pandoc 2.17 turns each notebook into one self-contained HTML page with MathML
 math, images as data URIs, inline CSS and no scripts. Before pandoc, each processed notebook is adjusted:
-its raw YAML front matter becomes the page title and description (as markdown), `text/markdown` outputs (`show_doc`)
-become markdown cells, null execution counts get numbers, and quarto cell options (`#| echo: false`, ...)
-are applied, then removed from the shown code. After pandoc, links to notebooks (`02_s4d.ipynb`) and to
-the online docs (`doc_host`+`doc_baseurl`) become relative links between the pages. Every page gets a
-sidebar listing all pages in reading order: `index`, numbered notebooks, other top-level notebooks, then
-`benchmarks/`, `examples/` and any other folder. The output is deterministic (no dates), so `docs/` can
-be committed. The script exits non-zero, naming the notebook, when pandoc fails or cannot convert math.
+its raw YAML front matter becomes the page title and description (read as markdown), `text/markdown`
+outputs (`show_doc`) become markdown cells, null execution counts get numbers, and quarto cell options
+(`#| echo: false`, `output: false`, `include: false`) are applied, then removed from the shown code.
+After pandoc, links to notebooks (`02_s4d.ipynb#x`) and to the online docs (`doc_host`+`doc_baseurl`)
+become relative links between the pages. Every page gets a sidebar listing all pages in reading order:
+`index`, numbered notebooks, other top-level notebooks, then `benchmarks/`, `examples/`, other folders.
+The output is deterministic (no dates), so `docs/` can be committed. The script exits non-zero, naming
+the notebook, when pandoc fails or cannot convert some math; old pages are replaced only after all
+pages rendered.
 """
 import configparser, html, json, os, re, subprocess, sys, tempfile
 from pathlib import Path, PurePosixPath
@@ -99,6 +101,7 @@ pre { margin: 0; padding: .7rem 1rem; overflow-x: auto; line-height: 1.45;
 blockquote { margin: 1rem 0; padding: .1rem 1rem; color: var(--muted); border-left: 4px solid var(--line); }
 blockquote > pre { color: var(--fg); border: 0; }
 header + .cell > hr:first-child { display: none; }
+math[display="block"] { margin: .6em 0; }
 math { font-family: "STIX Two Math", "Latin Modern Math", "Cambria Math", math; font-size: 1.05em; }
 table { display: block; overflow-x: auto; border-collapse: collapse; margin: 1rem 0; font-size: .92rem; }
 th, td { border: 1px solid var(--line); padding: .35rem .75rem; text-align: left; vertical-align: top; }
@@ -189,7 +192,8 @@ def prepare(nb):
     cells, n = [], 0
     for cell in nb['cells']:
         if cell['cell_type'] == 'raw' and not cells and front_matter(nb): continue
-        if cell['cell_type'] == 'markdown' and re.fullmatch(r'\s*<!--.*?-->\s*', ''.join(cell['source']), re.S): continue  # nbdev's "DO NOT EDIT"
+        if cell['cell_type'] == 'markdown' and re.fullmatch(r'\s*<!--.*?-->\s*', ''.join(cell['source']), re.S):
+            continue  # nbdev's "DO NOT EDIT" comment
         if cell['cell_type'] != 'code':
             cells.append(cell)
             continue
@@ -228,7 +232,8 @@ def rewrite_links(body, page, pages, online):
         elif url.endswith('.ipynb') and '://' not in url:
             rel = os.path.normpath(os.path.join(os.path.dirname(page['rel']), url)).replace(os.sep, '/')
             target = by_nb.get(rel)
-            if target is None: print(f"warning: nbs/{page['rel']}: link to unknown notebook {url}", file=sys.stderr)
+            if target is None:
+                print(f"warning: nbs/{page['rel']}: link to unknown notebook {url}", file=sys.stderr)
         if target is None: return m.group(0)
         return f'{m.group(1)}"{relative(target, page["out"])}{frag}"'
     return re.sub(r'(<a href=)"([^"#]*)(#[^"]*)?"', fix, body)
@@ -256,9 +261,9 @@ def sidebar(page, pages, site):
 def pager(page, pages):
     "Previous and next links in reading order."
     i = pages.index(page)
-    prev = f'<a href="{relative(pages[i-1]["out"], page["out"])}">← {label(pages[i-1])}</a>' if i else '<span></span>'
-    nxt = (f'<a href="{relative(pages[i+1]["out"], page["out"])}">{label(pages[i+1])} →</a>'
-           if i + 1 < len(pages) else '<span></span>')
+    link = lambda p, text: f'<a href="{relative(p["out"], page["out"])}">{text}</a>'
+    prev = link(pages[i-1], f'← {label(pages[i-1])}') if i else '<span></span>'
+    nxt = link(pages[i+1], f'{label(pages[i+1])} →') if i + 1 < len(pages) else '<span></span>'
     return prev + nxt
 
 
@@ -267,7 +272,8 @@ def source_line(page, lib_path):
     # `class` before `href` keeps `rewrite_links` (which reads pandoc's `<a href=`) off these links.
     link = lambda path: f'<a class="repo" href="{relative("../" + path, page["out"])}"><code>{path}</code></a>'
     res = f'Notebook: {link("nbs/" + page["rel"])}'
-    if page['module']: res = f'Source: {link(lib_path + "/" + page["module"].replace(".", "/") + ".py")} · ' + res
+    if page['module']:
+        res = f'Source: {link(lib_path + "/" + page["module"].replace(".", "/") + ".py")} · ' + res
     return res
 
 
@@ -283,19 +289,39 @@ def render(page, pages, cfg, tmp):
     # Template variables (`-V`) go in as given (HTML).
     variables = dict(site=html.escape(site), sidebar=sidebar(page, pages, site), pager=pager(page, pages),
                      source=source_line(page, cfg.get('lib_path', cfg['lib_name'])))
+    folder = (PROC/page['rel']).parent  # relative image paths resolve from here
     cmd = ['pandoc', '-f', FROM, '-t', 'html5', '-s', '--mathml', '--self-contained', '--wrap=preserve',
-           '--template', str(tmp/'page.html'), '--lua-filter', str(tmp/'filter.lua'), '--css', str(tmp/'styles.css'),
-           '--resource-path', str((PROC/page['rel']).parent), '--metadata-file', str(meta)]
+           '--template', str(tmp/'page.html'), '--lua-filter', str(tmp/'filter.lua'),
+           '--css', str(tmp/'styles.css'), '--resource-path', str(folder), '--metadata-file', str(meta)]
     cmd += [a for k, v in variables.items() for a in ('-V', f'{k}={v}')] + [str(nb_path)]
-    res = subprocess.run(cmd, capture_output=True, text=True, cwd=(PROC/page['rel']).parent)
-    if res.returncode != 0: sys.exit(f"docs: pandoc failed on nbs/{page['rel']} (exit {res.returncode}):\n{res.stderr}")
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=folder)
+    if res.returncode != 0:
+        sys.exit(f"docs: pandoc failed on nbs/{page['rel']} (exit {res.returncode}):\n{res.stderr}")
     if 'Could not convert TeX math' in res.stderr:
-        sys.exit(f"docs: pandoc cannot convert math in nbs/{page['rel']} (MathML needs texmath-supported TeX):\n{res.stderr}")
+        sys.exit(f"docs: pandoc cannot turn some math of nbs/{page['rel']} into MathML:\n{res.stderr}")
     for line in res.stderr.splitlines(): print(f"warning: nbs/{page['rel']}: {line}", file=sys.stderr)
     online = cfg.get('doc_host', '') + cfg.get('doc_baseurl', '') + '/' if cfg.get('doc_host') else None
     body = rewrite_links(res.stdout, page, pages, online)
-    if 'data-external="1"' in body: print(f"warning: nbs/{page['rel']}: remote images are linked, not embedded", file=sys.stderr)
+    if 'data-external="1"' in body:
+        print(f"warning: nbs/{page['rel']}: remote images are linked, not embedded", file=sys.stderr)
     return body
+
+
+def write_readme(pages, cfg, tmp):
+    "README.md from the home notebook as GitHub markdown: what `nbdev_readme` writes where quarto exists."
+    page = next((p for p in pages if p['rel'] == cfg.get('readme_nb', 'index.ipynb')), None)
+    if page is None: sys.exit(f"docs: the readme notebook nbs/{cfg.get('readme_nb')} is missing")
+    nb_path = tmp/'readme.ipynb'
+    nb_path.write_text(json.dumps(prepare(page['nb'])), encoding='utf-8')
+    unwrap = tmp/'unwrap.lua'
+    unwrap.write_text('function Div(el) return el.content end\n', encoding='utf-8')  # drop pandoc's cell divs
+    res = subprocess.run(['pandoc', '-f', FROM, '-t', 'gfm+tex_math_dollars', '--wrap=none', '--lua-filter', str(unwrap), str(nb_path)],
+                         capture_output=True, text=True)
+    if res.returncode != 0: sys.exit(f"docs: pandoc failed writing README.md from nbs/{page['rel']}:\n{res.stderr}")
+    head = f"# {page['title']}\n\n" + (f"> {page['description']}\n\n" if page['description'] else '')
+    note = "<!-- generated from nbs/index.ipynb by `make docs`; edit the notebook, not this file -->\n\n"
+    (ROOT/'README.md').write_text(head + note + res.stdout, encoding='utf-8')
+    print(f"wrote README.md  <- nbs/{page['rel']}")
 
 
 def clean_docs():
@@ -306,6 +332,7 @@ def clean_docs():
 
 
 def main():
+    "Render every notebook, then replace docs/*.html with the new pages."
     cfg = settings()
     pages = [load_page(rel) for rel in source_notebooks()]
     if not pages: sys.exit("docs: no notebooks found in nbs/")
@@ -317,6 +344,7 @@ def main():
         (tmp/'filter.lua').write_text(LUA_FILTER, encoding='utf-8')
         (tmp/'styles.css').write_text(CSS.lstrip(), encoding='utf-8')
         rendered = [(page, render(page, pages, cfg, tmp)) for page in pages]
+        write_readme(pages, cfg, tmp)
     # Only a complete build replaces the old pages.
     DOCS.mkdir(exist_ok=True)
     clean_docs()

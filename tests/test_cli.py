@@ -1,0 +1,115 @@
+"""The console scripts as a user runs them: separate processes, real files. Train for two epochs on a generated
+CSV with a test file, predict, evaluate, and read every --help. Each command runs through a script file with the
+body of a setuptools console-script wrapper (`sys.exit(lyra_train())`), so the test needs no `pip install`;
+`test_console_scripts_declared` checks that settings.ini declares the entry points. (`python -c "...; lyra_train()"`
+does not work: fastcore's `call_parse` parses the command line only when called from a module file.)"""
+import configparser, importlib, inspect, json, os, subprocess, sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fastcore.docments import docments
+
+from lyra_nb.train import toy_data
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMANDS = ('lyra_train', 'lyra_predict', 'lyra_evaluate')
+
+
+@pytest.fixture(scope='module')
+def cli(tmp_path_factory):
+    "`cli(name, *args)` runs console script `name` in a fresh interpreter and returns the finished process."
+    bin_dir = tmp_path_factory.mktemp('bin')
+    env = {**os.environ, 'MPLBACKEND': 'Agg', 'OMP_NUM_THREADS': '1', 'PYTHONPATH': str(ROOT)}
+    def run(name, *args):
+        script = bin_dir / name
+        script.write_text(f"import sys\nfrom lyra_nb.cli import {name}\nsys.exit({name}())\n")  # what the entry point runs
+        out = subprocess.run([sys.executable, str(script), *map(str, args)], env=env, capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, f"{name} {args} exited {out.returncode}:\n{out.stderr}"
+        return out
+    return run
+
+
+def write_csv(path: Path, n: int, seed: int):
+    "A toy DNA regression file with columns name, seq, y."
+    d = toy_data(n, seed=seed)
+    pd.DataFrame({'name': [f'{path.stem}_{i}' for i in range(n)], 'seq': d.sequences, 'y': d.targets[:, 0]}).to_csv(path, index=False)
+
+
+@pytest.fixture(scope='module')
+def run(tmp_path_factory, cli):
+    "A run folder trained for 2 epochs on 200 toy sequences, with a 60-sequence test file."
+    tmp = tmp_path_factory.mktemp('cli')
+    write_csv(tmp / 'train.csv', 200, seed=1)
+    write_csv(tmp / 'test.csv', 60, seed=2)
+    out = cli('lyra_train', tmp / 'train.csv', '--out', tmp / 'run', '--seq_col', 'seq', '--target_col', 'y',
+                  '--alphabet', 'dna', '--epochs', 2, '--batch_size', 32, '--lr', 0.01, '--seed', 3,
+                  '--valid_frac', 0.2, '--test', tmp / 'test.csv', '--bidirectional', '--dropout', 0.1, '--quiet')
+    return tmp, out
+
+
+def test_train_writes_run_folder(run):
+    tmp, out = run
+    folder = tmp / 'run'
+    assert sorted(p.name for p in folder.iterdir()) == sorted([
+        'config.json', 'model.safetensors', 'data.json', 'history.json', 'history.csv', 'metrics.json',
+        'learning_curve.png', 'predicted_vs_measured.png'])
+    config = json.loads((folder / 'config.json').read_text())
+    assert (config['d_input'], config['d_output'], config['bidirectional'], config['dropout']) == (4, 1, True, 0.1)
+    assert json.loads((folder / 'data.json').read_text()) == {
+        'alphabet': 'dna', 'task': 'regression', 'seq_col': 'seq', 'target_col': 'y', 'pad_char': None}
+    history = json.loads((folder / 'history.json').read_text())
+    assert [row['epoch'] for row in history] == [1, 2]
+    assert len(pd.read_csv(folder / 'history.csv')) == 2
+    metrics = json.loads((folder / 'metrics.json').read_text())
+    assert (metrics['n_train'], metrics['n_valid'], metrics['n_test']) == (160, 40, 60)
+    assert metrics['metric'] == 'spearman' and metrics['best_epoch'] in (1, 2)
+    assert metrics['valid']['spearman'] == history[metrics['best_epoch'] - 1]['valid_spearman']  # the chosen epoch's
+    assert set(metrics['test']) == {'spearman', 'pearson', 'r2', 'mse'}
+    for png in ('learning_curve.png', 'predicted_vs_measured.png'):
+        assert (folder / png).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert '"test"' in out.stdout
+
+
+def test_predict_in_input_order(run, cli):
+    tmp, _ = run
+    cli('lyra_predict', tmp / 'run', tmp / 'test.csv', '--out', tmp / 'pred.csv', '--id_col', 'name')
+    pred, given = pd.read_csv(tmp / 'pred.csv'), pd.read_csv(tmp / 'test.csv')
+    assert list(pred.columns) == ['id', 'sequence', 'prediction']
+    assert list(pred.id) == list(given.name) and list(pred.sequence) == list(given.seq)
+    assert pred.prediction.notna().all() and pred.prediction.std() > 0
+
+
+def test_evaluate_matches_train_time_test_score(run, cli):
+    tmp, _ = run
+    out = cli('lyra_evaluate', tmp / 'run', tmp / 'test.csv', '--out', tmp / 'eval.json')
+    scores = json.loads((tmp / 'eval.json').read_text())
+    assert scores['n'] == 60 and json.loads(out.stdout) == scores
+    test_metrics = json.loads((tmp / 'run' / 'metrics.json').read_text())['test']
+    for name, value in test_metrics.items(): assert scores[name] == pytest.approx(value, rel=1e-6, abs=1e-9)
+
+
+def squash(text: str) -> str:
+    "`text` without any whitespace, so that line wrapping does not matter."
+    return ''.join(text.split())
+
+
+@pytest.mark.parametrize('name', COMMANDS)
+def test_help_explains_every_option(name, cli):
+    text = cli(name, '--help').stdout
+    fn = getattr(importlib.import_module('lyra_nb.cli'), name).__wrapped__
+    assert text.startswith('usage:') and squash(fn.__doc__) in squash(text)
+    params = inspect.signature(fn).parameters
+    comments = docments(fn)
+    for param in params:
+        assert comments[param], f"{name}: parameter {param} has no docment"
+        assert squash(comments[param]) in squash(text), f"{name} --help does not explain {param}"
+        if params[param].default is not inspect.Parameter.empty: assert f'--{param}' in text, f"{name} --help lacks --{param}"
+
+
+def test_console_scripts_declared():
+    cfg = configparser.ConfigParser(delimiters=['='])
+    cfg.read(ROOT / 'settings.ini')
+    scripts = dict(s.split('=') for s in cfg['DEFAULT'].get('console_scripts', '').split())
+    for name in COMMANDS:
+        assert scripts.get(name) == f'lyra_nb.cli:{name}', f"settings.ini console_scripts lacks {name}=lyra_nb.cli:{name}"

@@ -34,5 +34,15 @@ nbs: $(STAMP)
 docs: $(STAMP)
 	bash tools/docs.sh
 
+# Trains Lyra on the Gifford CDR3 subset bundled in the package; prints the test metric and time, saves plots.
+demo: $(STAMP)
+	python tools/demo.py
+
+# Long benchmarks (`#| slow` cells; they read ../shared/data): refreshes their saved outputs and results/.
+BENCH ?= $(wildcard nbs/benchmarks/*.ipynb)
+bench: $(STAMP)
+	python tools/run_nbs.py --flags slow $(BENCH)
+	nbdev_clean
+
 clean:
 	rm -rf _proc _docs test.log

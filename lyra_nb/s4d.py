@@ -36,7 +36,7 @@ class S4DKernel(nn.Module):
         self.A_imag = nn.Parameter(math.pi * torch.arange(half, **factory).repeat(H, 1)) # Im A = pi n
 
     def modes(self):
-        "Discretised modes: exponents Δ·A_n and output weights C̃_n = C_n (exp(Δ·A_n) - 1) / A_n, each (H, N/2) complex."
+        "Discretised modes `(dtA, C_tilde)`, each (H, N/2) complex: `dtA` = Δ·A and `C_tilde` = C·(exp(Δ·A) − 1)/A."
         A = torch.complex(-torch.exp(self.log_A_real), self.A_imag)   # (H, N/2)
         dtA = A * torch.exp(self.log_dt)[:, None]                     # (H, N/2)
         C_tilde = torch.view_as_complex(self.C) * torch.expm1(dtA) / A # (H, N/2)
@@ -119,7 +119,7 @@ def step(self: S4D,
           x_t: torch.Tensor, # input at one position, (B, H)
           state: torch.Tensor, # state after the previous position, (B, H, N/2) complex
          ): # (output at this position (B, H), new state (B, H, N/2))
-    "Advance a causal layer by one position: x_k = lambda x_(k-1) + u_k, y_k = 2 Re(C̃ . x_k) + D u_k."
+    "Advance a causal layer by one position: `x = λ·x + u`, then `y = 2 Re(C̃·x) + D·u`."
     if self.bidirectional: raise ValueError("step() needs a causal layer; a bidirectional one reads the future")
     if self.training: raise RuntimeError("step() is for inference; call .eval() first (dropout would differ from forward)")
     dtA, C_tilde = self.kernel.modes()                                # (H, N/2) each

@@ -14,6 +14,7 @@ from functools import partial
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 import pandas as pd
 import torch
 import torch.nn as nn
@@ -253,6 +254,7 @@ def plot_history(history: FitResult | list, # a `FitResult`, or its `history` li
     ax_loss.set(xlabel='epoch', ylabel='loss', title='loss')
     ax_metric.plot(df.epoch, df[f'valid_{metric}'], color='C1')
     ax_metric.set(xlabel='epoch', ylabel=metric, title=f'validation {metric}')
+    for ax in (ax_loss, ax_metric): ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if best_epoch is not None:
         for ax in (ax_loss, ax_metric): ax.axvline(best_epoch, color='grey', ls='--', lw=1, label=f'chosen epoch {best_epoch}')
     ax_loss.legend()

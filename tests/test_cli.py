@@ -43,8 +43,8 @@ def run(tmp_path_factory, cli):
     write_csv(tmp / 'train.csv', 200, seed=1)
     write_csv(tmp / 'test.csv', 60, seed=2)
     out = cli('lyra_train', tmp / 'train.csv', '--out', tmp / 'run', '--seq_col', 'seq', '--target_col', 'y',
-                  '--alphabet', 'dna', '--epochs', 2, '--batch_size', 32, '--lr', 0.01, '--seed', 3,
-                  '--valid_frac', 0.2, '--test', tmp / 'test.csv', '--bidirectional', '--dropout', 0.1, '--quiet')
+              '--alphabet', 'dna', '--epochs', 2, '--batch_size', 32, '--lr', 0.01, '--seed', 3,
+              '--valid_frac', 0.2, '--test', tmp / 'test.csv', '--bidirectional', '--dropout', 0.1, '--quiet')
     return tmp, out
 
 

@@ -13,7 +13,8 @@ echo "== pytest: tests/ =="
 python -m pytest -q tests
 
 echo "== nbdev_test: notebooks =="
-rc=0; nbdev_test --do_print > test.log 2>&1 || rc=$?; cat test.log
+# nbdev_test runs one notebook per core; one torch thread each avoids oversubscribing the cores.
+rc=0; OMP_NUM_THREADS=1 nbdev_test --do_print > test.log 2>&1 || rc=$?; cat test.log
 ran=$(grep -c '^- Completed ' test.log || true)
 failed=$(sed -n '/Failed On The Following Notebooks/,$p' test.log | grep -c $'^\t' || true)
 echo "nbdev_test: $((ran - failed)) passed, $failed failed"

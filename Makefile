@@ -31,7 +31,9 @@ nbs: $(STAMP)
 	python tools/run_nbs.py $(NBS)
 	nbdev_clean
 
+# Offline docs: nbdev_proc_nbs (no quarto) + pandoc (Debian's) -> docs/*.html and README.md.
 docs: $(STAMP)
+	command -v pandoc >/dev/null || { apt-get update -qq && apt-get install -y -qq pandoc; }
 	bash tools/docs.sh
 
 # Trains Lyra on the Gifford CDR3 subset bundled in the package; prints the test metric and time, saves plots.

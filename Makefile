@@ -45,6 +45,8 @@ BENCH ?= $(wildcard nbs/benchmarks/*.ipynb)
 bench: $(STAMP)
 	python tools/run_nbs.py --flags slow $(BENCH)
 	nbdev_clean
+	python -m pytest -q --slow tests/test_ddp.py
+	python tools/bench_stream.py
 
 clean:
 	rm -rf _proc _docs test.log

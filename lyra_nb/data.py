@@ -4,14 +4,16 @@
 
 # %% auto 0
 __all__ = ['DNA', 'RNA', 'PROTEIN', 'ALPHABETS', 'SequenceError', 'Alphabet', 'get_alphabet', 'SeqData', 'read_table',
-           'read_fasta', 'random_split', 'group_split', 'SeqDataset', 'pad_collate', 'BucketBatchSampler',
-           'make_dataloader', 'load_demo']
+           'read_fasta', 'iter_table', 'iter_fasta', 'random_split', 'group_split', 'SeqDataset', 'pad_collate',
+           'BucketBatchSampler', 'make_dataloader', 'load_demo']
 
 # %% ../nbs/05_data.ipynb
-import csv, gzip, math, re, warnings
+import csv, gzip, math, re, warnings, zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from importlib import resources
+from itertools import islice
 from pathlib import Path
 
 from fastcore.basics import patch
@@ -192,20 +194,43 @@ class SeqData:
         return f"SeqData({', '.join(parts)}; source {self.source!r})"
 
 # %% ../nbs/05_data.ipynb
-def _open_text(path: Path, # file to read; gunzipped when its name ends in .gz
-              ): # text handle: UTF-8 with any byte-order mark dropped, line ends left to the caller
-    "Open `path` for reading text, through gzip for `.gz` files."
+_BAD_BYTE = re.compile('[\udc80-\udcff]')  # what surrogateescape makes of a byte that is not UTF-8
+
+def _lines(path: Path, # file to read; gunzipped when its name ends in .gz
+          ) -> Iterator[str]: # each line as text: UTF-8, byte-order mark dropped, line end kept
+    "The lines of `path`; a byte that is not UTF-8, or a broken gzip stream, raises `SequenceError` with the line."
     opener = gzip.open if path.suffix == '.gz' else open
-    return opener(path, 'rt', encoding='utf-8-sig', newline='')
+    with opener(path, 'rt', encoding='utf-8-sig', errors='surrogateescape', newline='') as f:
+        line_no = 0
+        while True:
+            try: line = f.readline()
+            except (OSError, EOFError, zlib.error) as err:  # not gzip, truncated gzip, corrupted stream
+                raise SequenceError(f"{path}: unreadable after line {line_no} ({err})", 'unreadable file') from None
+            if not line: return
+            line_no += 1
+            if not line.isascii() and (bad := _BAD_BYTE.search(line)):
+                raise SequenceError(f"{path}, line {line_no}: byte 0x{ord(bad.group()) - 0xDC00:02X} at character "
+                                    f"{bad.start() + 1} is not UTF-8 text; save the file as UTF-8", 'not UTF-8')
+            yield line
+
+def _check_max_len(max_len: int | None, # the reader's `max_len` argument
+                  ):
+    "Accept None or a positive integer."
+    if max_len is not None and (not isinstance(max_len, int) or isinstance(max_len, bool) or max_len < 1):
+        raise ValueError(f"max_len must be a positive integer or None, got {max_len!r}")
 
 def _read_sequence(text: str, # raw sequence field
                    alphabet: Alphabet, # alphabet to check against
                    pad_char: str | None, # padding character trimmed from both ends, or None
+                   max_len: int | None = None, # longest sequence accepted (padding trimmed); None: any length
                   ) -> tuple: # (sequence, left padding, right padding)
-    "Clean one sequence and trim its padding; an empty result is an error."
+    "Clean one sequence and trim its padding; an empty result, or one longer than `max_len`, is an error."
     seq = alphabet.clean(text, pad_char)
     core = seq.strip(pad_char.upper()) if pad_char else seq
     if not core: raise SequenceError('empty sequence' + (' (padding only)' if seq else ''), 'empty sequence')
+    if max_len is not None and len(core) > max_len:
+        raise SequenceError(f"sequence of {len(core)} letters is longer than max_len={max_len} "
+                            f"(letters {max_len + 1} to {len(core)} are too many)", 'too long')
     left = len(seq) - len(seq.lstrip(pad_char.upper())) if pad_char else 0
     return core, left, len(seq) - len(core) - left
 
@@ -218,6 +243,12 @@ def _parse_target(text: str, # raw target field
     except ValueError: raise SequenceError(f'non-numeric target {text!r}', 'bad target') from None
     if not math.isfinite(value): raise SequenceError(f'target {text!r} is not a finite number', 'bad target')
     return value
+
+@dataclass
+class _Tally:
+    "What a reader saw besides the rows it kept: the records read, and the bad ones skipped."
+    n_records: int = 0 # records (non-blank rows) read, kept or skipped
+    skipped: list = field(default_factory=list) # (line, reason, message) of each skipped record
 
 def _handle(err: SequenceError, # the problem found in one row
             where: str, # its location: file, line and column
@@ -236,20 +267,28 @@ def _check_on_error(on_error: str, # the reader's `on_error` argument
     if on_error not in ('raise', 'skip'): raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
 
 # %% ../nbs/05_data.ipynb
+def _check_counts(source: str, # the file, for messages
+                  n_records: int, # records (non-blank rows) in the file, kept or skipped
+                  n_kept: int, # records kept
+                  skipped: list, # (line, reason, message) of each skipped record
+                  stacklevel: int = 4, # warning stack level: the reader's caller
+                 ):
+    "Refuse a file without records, or without a good one; warn about skipped records."
+    if n_records == 0: raise SequenceError(f"{source}: no records (the file is empty or holds only a header)", 'empty file')
+    if skipped:
+        reasons = ', '.join(f"{n} {r}" for r, n in Counter(s[1] for s in skipped).most_common())
+        if n_kept == 0:
+            raise SequenceError(f"{source}: all {n_records} records are bad ({reasons}); first: {skipped[0][2]}", 'all bad')
+        warnings.warn(f"{source}: skipped {len(skipped)} of {n_records} records ({reasons}); see `.skipped`",
+                      stacklevel=stacklevel)
+
 def _finish(data: SeqData, # what the reader kept
             n_records: int, # records (non-blank rows) in the file, kept or skipped
             pad_char: str | None, # the reader's `pad_char`
            ) -> SeqData: # `data`, unchanged
     "Refuse an empty result; warn about skipped rows, unpadded J and nucleotide-only protein files."
     src = data.source
-    if n_records == 0: raise SequenceError(f"{src}: no records (the file is empty or holds only a header)", 'empty file')
-    if len(data.skipped):
-        reasons = ', '.join(f"{n} {r}" for r, n in Counter(data.skipped.reason).most_common())
-        if len(data) == 0:
-            raise SequenceError(f"{src}: all {n_records} records are bad ({reasons}); first: "
-                                f"{data.skipped.message.iloc[0]}", 'all bad')
-        warnings.warn(f"{src}: skipped {len(data.skipped)} of {n_records} records ({reasons}); see `.skipped`",
-                      stacklevel=3)
+    _check_counts(src, n_records, len(data), list(data.skipped.itertuples(index=False, name=None)))
     if data.alphabet.name == 'protein':
         if pad_char is None and (n_j := sum('J' in s for s in data.sequences)):
             warnings.warn(f"{src}: {n_j} sequences contain 'J', read as I or L; if J is padding "
@@ -258,6 +297,64 @@ def _finish(data: SeqData, # what the reader kept
             warnings.warn(f"{src}: every sequence uses only A, C, G, T and N; if this is a nucleotide file, "
                           "pass alphabet='dna' or 'rna'", stacklevel=3)
     return data
+
+def _rows_to_data(rows: list, # (sequence, targets, id, (left, right), extra values) per kept record
+                  alphabet: Alphabet, # their alphabet
+                  target_names: list, # names of the T targets
+                  source: str, # where they came from
+                  extra_cols: Sequence = (), # names of the extra values
+                  skipped: list | tuple = (), # (line, reason, message) of each skipped record
+                 ) -> SeqData: # the rows as one SeqData
+    "Gather a reader's rows into a `SeqData`."
+    seqs, targets, ids, padding, meta = (list(col) for col in zip(*rows)) if rows else ([], [], [], [], [])
+    return SeqData(seqs, np.array(targets, dtype=np.float64).reshape(len(seqs), len(target_names)), alphabet, ids,
+                   list(target_names), source, np.array(padding, dtype=np.int64).reshape(-1, 2),
+                   pd.DataFrame(meta, columns=list(extra_cols)) if extra_cols else None,
+                   pd.DataFrame(list(skipped), columns=_SKIPPED_COLUMNS))
+
+# %% ../nbs/05_data.ipynb
+def _next_row(rows, # a csv.reader
+              path: Path, # its file, for messages
+             ) -> list | None: # the next row's fields, or None at the end of the file
+    "The next row of a csv reader; a malformed row (e.g. a field over the csv size limit) raises `SequenceError` with its line."
+    try: return next(rows, None)
+    except csv.Error as err: raise SequenceError(f"{path}, line {rows.line_num}: {err}", 'bad CSV') from None
+
+def _table_rows(path: Path, seq_col: str, target_cols: list, alphabet: Alphabet, id_col: str | None, extra_cols: list,
+                names: Sequence | None, sep: str | None, pad_char: str | None, max_len: int | None, on_error: str,
+                tally: _Tally, # counts the records and collects the skipped ones
+               ) -> Iterator[tuple]: # (sequence, targets, id, (left, right), extra values) per good row
+    "Read a delimited file row by row (the arguments are `read_table`'s), yielding the good rows."
+    if sep is None: sep = '\t' if path.name.removesuffix('.gz').endswith(('.tsv', '.tab')) else ','
+    rows = csv.reader(_lines(path), delimiter=sep)
+    header = list(names) if names is not None else _next_row(rows, path)
+    if header is None: raise SequenceError(f"{path}: empty file", 'empty file')
+    header = [h.strip() for h in header]
+    wanted = [seq_col, *target_cols, *([id_col] if id_col else []), *extra_cols]
+    if missing := [c for c in wanted if c not in header]:
+        raise SequenceError(f"{path}: no column {missing[0]!r}; the columns are {header}", 'missing column')
+    if doubled := [c for c in dict.fromkeys(wanted) if header.count(c) > 1]:
+        where = [i + 1 for i, h in enumerate(header) if h == doubled[0]]
+        raise SequenceError(f"{path}: column {doubled[0]!r} appears {len(where)} times in the header (columns "
+                            f"{', '.join(map(str, where))}); rename the copies so that one is meant", 'duplicate column')
+    col = {c: header.index(c) for c in wanted}
+    while (fields := _next_row(rows, path)) is not None:
+        if not ''.join(fields).strip(): continue  # blank line
+        tally.n_records += 1
+        line, column = rows.line_num, None
+        try:
+            if len(fields) != len(header):
+                raise SequenceError(f"{len(fields)} fields, but the header has {len(header)}", 'wrong field count')
+            column = seq_col
+            seq, left, right = _read_sequence(fields[col[seq_col]], alphabet, pad_char, max_len)
+            y = []
+            for column in target_cols: y.append(_parse_target(fields[col[column]]))
+        except SequenceError as err:
+            where = f"{path}, line {line}" + (f", column {column!r}" if column else '')
+            _handle(err, where, line, on_error, tally.skipped)
+            continue
+        yield (seq, y, fields[col[id_col]].strip() if id_col else f"{path.name}:{line}", (left, right),
+               [fields[col[c]].strip() for c in extra_cols])
 
 # %% ../nbs/05_data.ipynb
 def read_table(path: str | Path, # CSV or TSV file, optionally gzipped (.gz)
@@ -270,91 +367,118 @@ def read_table(path: str | Path, # CSV or TSV file, optionally gzipped (.gz)
                sep: str | None = None, # field separator; default tab for .tsv/.tab, else comma
                pad_char: str | None = None, # padding character trimmed from both ends, e.g. 'J'
                on_error: str = 'raise', # 'raise' at the first bad row, or 'skip' bad rows (warned, in `.skipped`)
+               max_len: int | None = None, # refuse sequences longer than this (padding trimmed); None: any length
               ) -> SeqData: # sequences, (N, T) targets, ids, skipped rows
     "Read sequences and targets from a delimited text file, checking every row."
     path, alphabet = Path(path), get_alphabet(alphabet)
     target_cols = [target_cols] if isinstance(target_cols, str) else list(target_cols)
-    _check_on_error(on_error)
-    if sep is None: sep = '\t' if path.name.removesuffix('.gz').endswith(('.tsv', '.tab')) else ','
-    seqs, targets, ids, padding, meta, skipped = [], [], [], [], [], []
-    n_records, file_name = 0, path.name
-    with _open_text(path) as f:
-        rows = csv.reader(f, delimiter=sep)
-        header = list(names) if names is not None else next(rows, None)
-        if header is None: raise SequenceError(f"{path}: empty file", 'empty file')
-        header = [h.strip() for h in header]
-        wanted = [seq_col, *target_cols, *([id_col] if id_col else []), *extra_cols]
-        if missing := [c for c in wanted if c not in header]:
-            raise SequenceError(f"{path}: no column {missing[0]!r}; the columns are {header}", 'missing column')
-        col = {c: header.index(c) for c in wanted}
-        for fields in rows:
-            if not ''.join(fields).strip(): continue  # blank line
-            n_records += 1
-            line, column = rows.line_num, None
-            try:
-                if len(fields) != len(header):
-                    raise SequenceError(f"{len(fields)} fields, but the header has {len(header)}", 'wrong field count')
-                column = seq_col
-                seq, left, right = _read_sequence(fields[col[seq_col]], alphabet, pad_char)
-                y = []
-                for column in target_cols: y.append(_parse_target(fields[col[column]]))
-            except SequenceError as err:
-                where = f"{path}, line {line}" + (f", column {column!r}" if column else '')
-                _handle(err, where, line, on_error, skipped)
-                continue
-            seqs.append(seq); targets.append(y); padding.append((left, right))
-            ids.append(fields[col[id_col]].strip() if id_col else f"{file_name}:{line}")
-            meta.append([fields[col[c]].strip() for c in extra_cols])
-    data = SeqData(seqs, np.array(targets, dtype=np.float64).reshape(len(seqs), len(target_cols)), alphabet,
-                   ids, target_cols, str(path), np.array(padding, dtype=np.int64).reshape(-1, 2),
-                   pd.DataFrame(meta, columns=list(extra_cols)), pd.DataFrame(skipped, columns=_SKIPPED_COLUMNS))
-    return _finish(data, n_records, pad_char)
+    _check_on_error(on_error); _check_max_len(max_len)
+    tally = _Tally()
+    rows = list(_table_rows(path, seq_col, target_cols, alphabet, id_col, list(extra_cols), names, sep, pad_char,
+                            max_len, on_error, tally))
+    return _finish(_rows_to_data(rows, alphabet, target_cols, str(path), extra_cols, tally.skipped), tally.n_records, pad_char)
 
 # %% ../nbs/05_data.ipynb
+def _fasta_records(path: Path, # FASTA file, optionally gzipped
+                  ) -> Iterator[tuple]: # (line of the header, name, sequence text) per record
+    "The records of a FASTA file, one at a time; text before the first header raises `SequenceError`."
+    record = None
+    for line_no, line in enumerate(_lines(path), 1):
+        line = line.strip()
+        if not line: continue
+        if line.startswith('>'):
+            if record: yield record[0], record[1], ''.join(record[2])
+            record = (line_no, line[1:].strip(), [])
+        elif record is None:
+            raise SequenceError(f"{path}, line {line_no}: sequence text before the first '>' header; "
+                                "is this a FASTA file?", 'no header')
+        else: record[2].append(line)
+    if record: yield record[0], record[1], ''.join(record[2])
+
 def read_fasta(path: str | Path, # FASTA file, optionally gzipped (.gz)
                alphabet: str | Alphabet = 'protein', # alphabet (or its name) of the sequences
                labels: str | Path | None = None, # file with one numeric label per line, line i for record i
                pad_char: str | None = None, # padding character trimmed from both ends
                on_error: str = 'raise', # 'raise' at the first bad record, or 'skip' bad records (warned, in `.skipped`)
+               max_len: int | None = None, # refuse sequences longer than this (padding trimmed); None: any length
               ) -> SeqData: # sequences, (N, 1) labels (or (N, 0)), header names, skipped records
     "Read a FASTA file, and optionally a labels file, checking every record."
     path, alphabet = Path(path), get_alphabet(alphabet)
-    _check_on_error(on_error)
-    records = []  # [header line, name, sequence lines]
-    with _open_text(path) as f:
-        for line_no, line in enumerate(f, 1):
-            line = line.strip()
-            if not line: continue
-            if line.startswith('>'): records.append((line_no, line[1:].strip(), []))
-            elif not records:
-                raise SequenceError(f"{path}, line {line_no}: sequence text before the first '>' header; "
-                                    "is this a FASTA file?", 'no header')
-            else: records[-1][2].append(line)
+    _check_on_error(on_error); _check_max_len(max_len)
+    records = list(_fasta_records(path))
     label_lines = None
     if labels is not None:
         labels = Path(labels)
-        with _open_text(labels) as f: label_lines = [l.strip() for l in f]
+        label_lines = [l.strip() for l in _lines(labels)]
         while label_lines and not label_lines[-1]: label_lines.pop()  # trailing blank lines
         if len(label_lines) != len(records):
             raise SequenceError(f"{labels} has {len(label_lines)} labels but {path} has {len(records)} records; "
                                 "line i of the labels file must label record i", 'label count')
-    seqs, targets, ids, padding, skipped = [], [], [], [], []
-    for i, (line_no, name, chunks) in enumerate(records):
-        try: seq, left, right = _read_sequence(''.join(chunks), alphabet, pad_char)
+    rows, skipped = [], []
+    for i, (line_no, name, text) in enumerate(records):
+        try: seq, left, right = _read_sequence(text, alphabet, pad_char, max_len)
         except SequenceError as err:
             _handle(err, f"{path}, line {line_no} (record {name!r})", line_no, on_error, skipped)
             continue
+        y = []
         if label_lines is not None:
-            try: targets.append([_parse_target(label_lines[i])])
+            try: y = [_parse_target(label_lines[i])]
             except SequenceError as err:
                 _handle(err, f"{labels}, line {i + 1} (label of record {name!r})", line_no, on_error, skipped)
                 continue
-        seqs.append(seq); ids.append(name); padding.append((left, right))
-    n_targets = 0 if label_lines is None else 1
-    data = SeqData(seqs, np.array(targets, dtype=np.float64).reshape(len(seqs), n_targets), alphabet, ids,
-                   ['label'][:n_targets], str(path), np.array(padding, dtype=np.int64).reshape(-1, 2),
-                   skipped=pd.DataFrame(skipped, columns=_SKIPPED_COLUMNS))
-    return _finish(data, len(records), pad_char)
+        rows.append((seq, y, name, (left, right), []))
+    target_names = [] if label_lines is None else ['label']
+    return _finish(_rows_to_data(rows, alphabet, target_names, str(path), skipped=skipped), len(records), pad_char)
+
+# %% ../nbs/05_data.ipynb
+def _check_chunk_size(chunk_size: int, # the reader's `chunk_size` argument
+                     ):
+    "Accept a positive integer."
+    if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+
+def iter_table(path: str | Path, # CSV or TSV file, optionally gzipped (.gz)
+               seq_col: str, # column holding the sequences
+               target_cols: str | Sequence = (), # numeric target columns, if any
+               alphabet: str | Alphabet = 'protein', # alphabet (or its name) of the sequences
+               id_col: str | None = None, # column of sequence ids; default 'file:line'
+               extra_cols: Sequence = (), # more columns kept as text in `.meta`
+               names: Sequence | None = None, # column names, for a file without a header line
+               sep: str | None = None, # field separator; default tab for .tsv/.tab, else comma
+               pad_char: str | None = None, # padding character trimmed from both ends
+               max_len: int | None = None, # refuse sequences longer than this; None: any length
+               chunk_size: int = 65536, # records per chunk
+              ) -> Iterator[SeqData]: # consecutive chunks, in file order
+    "Read a delimited file as `read_table` does, in chunks of `chunk_size` records, holding one chunk at a time."
+    path, alphabet = Path(path), get_alphabet(alphabet)
+    target_cols = [target_cols] if isinstance(target_cols, str) else list(target_cols)
+    _check_max_len(max_len); _check_chunk_size(chunk_size)
+    tally = _Tally()
+    rows = _table_rows(path, seq_col, target_cols, alphabet, id_col, list(extra_cols), names, sep, pad_char, max_len,
+                       'raise', tally)
+    while chunk := list(islice(rows, chunk_size)):
+        yield _rows_to_data(chunk, alphabet, target_cols, str(path), extra_cols)
+    _check_counts(str(path), tally.n_records, tally.n_records, [])
+
+def iter_fasta(path: str | Path, # FASTA file, optionally gzipped (.gz)
+               alphabet: str | Alphabet = 'protein', # alphabet (or its name) of the sequences
+               pad_char: str | None = None, # padding character trimmed from both ends
+               max_len: int | None = None, # refuse sequences longer than this; None: any length
+               chunk_size: int = 65536, # records per chunk
+              ) -> Iterator[SeqData]: # consecutive chunks without targets, in file order
+    "Read a FASTA file as `read_fasta` does (without labels), in chunks of `chunk_size` records, holding one chunk at a time."
+    path, alphabet = Path(path), get_alphabet(alphabet)
+    _check_max_len(max_len); _check_chunk_size(chunk_size)
+    def rows():
+        for line_no, name, text in _fasta_records(path):
+            try: seq, left, right = _read_sequence(text, alphabet, pad_char, max_len)
+            except SequenceError as err: _handle(err, f"{path}, line {line_no} (record {name!r})", line_no, 'raise', [])
+            yield seq, [], name, (left, right), []
+    records, n = rows(), 0
+    while chunk := list(islice(records, chunk_size)):
+        n += len(chunk)
+        yield _rows_to_data(chunk, alphabet, [], str(path))
+    _check_counts(str(path), n, n, [])
 
 # %% ../nbs/05_data.ipynb
 def _split_bounds(fractions: Sequence, # non-negative fractions summing to 1

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 export MPLBACKEND := Agg
 
-.PHONY: install test demo docs bench nbs export clean
+.PHONY: install test demo docs docs-check bench nbs export clean
 
 # torch==2.13.0 first: it takes the CPU wheel (an unpinned torch would pull a multi-GB CUDA build).
 $(STAMP): settings.ini setup.py
@@ -36,6 +36,12 @@ docs: $(STAMP)
 	command -v pandoc >/dev/null || { apt-get update -qq && apt-get install -y -qq pandoc; }
 	bash tools/docs.sh
 
+# Opens every built page in headless Chromium (Debian's): fails on a missing page, a broken link, an image that did
+# not load or math left as raw TeX; screenshots of the home, theory and interpretation pages go to _docs_check/.
+docs-check: docs
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+	python tools/docs_check.py
+
 # Trains Lyra on the Gifford CDR3 subset bundled in the package; prints the test metric and time, saves plots.
 demo: $(STAMP)
 	python tools/demo.py
@@ -49,4 +55,4 @@ bench: $(STAMP)
 	python tools/bench_stream.py
 
 clean:
-	rm -rf _proc _docs test.log
+	rm -rf _proc _docs _docs_check test.log

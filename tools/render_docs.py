@@ -8,8 +8,10 @@ its raw YAML front matter becomes the page title and description (read as markdo
 outputs (`show_doc`) become markdown cells, null execution counts get numbers, and quarto cell options
 (`#| echo: false`, `output: false`, `include: false`) are applied, then removed from the shown code.
 After pandoc, links to notebooks (`02_s4d.ipynb#x`) and to the online docs (`doc_host`+`doc_baseurl`)
-become relative links between the pages. Every page gets a sidebar listing all pages in reading order:
-`index`, numbered notebooks, other top-level notebooks, then `benchmarks/`, `examples/`, other folders.
+become relative links between the pages; nbdev's automatic links to names that have no `show_doc` anchor on
+their page (private helpers) are unlinked, with a note. Every page gets a sidebar listing all pages in reading order:
+`index`, numbered notebooks (in sections: theory, layers, model, data, training, tasks, interpretation),
+other top-level notebooks, then `benchmarks/`, `examples/`, other folders.
 The output is deterministic (no dates), so `docs/` can be committed. The script exits non-zero, naming
 the notebook, when pandoc fails or cannot convert some math; old pages are replaced only after all
 pages rendered.
@@ -25,6 +27,10 @@ NBS, PROC, DOCS = ROOT/'nbs', ROOT/'_proc', ROOT/'docs'
 # as nbdev's doc links expect) instead of GitHub's (`s4dforward`).
 FROM = 'ipynb+fenced_divs+header_attributes+link_attributes+footnotes-gfm_auto_identifiers'
 FOLDER_ORDER = ['benchmarks', 'examples']  # after the top-level notebooks; other folders follow, by name
+# Sidebar sections of the numbered top-level notebooks, by number (`03a_x` counts as 3): the reading order
+# theory -> layers -> model -> data -> training -> tasks -> interpretation. Folders are sections of their own.
+SECTIONS = {0: 'Theory', 1: 'Layers', 2: 'Layers', 3: 'Layers', 4: 'Model', 5: 'Data', 6: 'Training',
+            7: 'Training', 8: 'Tasks', 9: 'Interpretation', 10: 'Reliability'}
 
 TEMPLATE = """<!DOCTYPE html>
 <html lang="en">
@@ -235,8 +241,24 @@ def rewrite_links(body, page, pages, online):
             if target is None:
                 print(f"warning: nbs/{page['rel']}: link to unknown notebook {url}", file=sys.stderr)
         if target is None: return m.group(0)
-        return f'{m.group(1)}"{relative(target, page["out"])}{frag}"'
+        doclink = ' class="doclink"' if online and url.startswith(online) else ''  # nbdev's link for a `name`
+        return f'{m.group(1)}"{relative(target, page["out"])}{frag}"{doclink}'
     return re.sub(r'(<a href=)"([^"#]*)(#[^"]*)?"', fix, body)
+
+
+def unlink_missing(body, page, ids):
+    "Unlink nbdev's links to names that have no `show_doc` heading (no anchor) on their page: they stay as code."
+    lost = []
+
+    def fix(m):
+        target = os.path.normpath(os.path.join(os.path.dirname(page['out']), m.group(1) or page['out'])).replace(os.sep, '/')
+        if html.unescape(m.group(2)) in ids.get(target, set()): return m.group(0)
+        lost.append(f"{target}#{m.group(2)}")
+        return m.group(3)
+    body = re.sub(r'<a href="([^"#]*)#([^"]*)" class="doclink"[^>]*>(.*?)</a>', fix, body, flags=re.S)
+    if lost: print(f"note: nbs/{page['rel']}: {len(lost)} names linked by nbdev have no show_doc on their page, left unlinked: "
+                   f"{', '.join(sorted(set(lost)))}", file=sys.stderr)
+    return body
 
 
 def label(page):
@@ -244,15 +266,23 @@ def label(page):
     return html.escape(re.sub(r'[`*]', '', page['title']))
 
 
+def section(rel):
+    "The sidebar section of a notebook: '' for the home page, its folder's name, or its number's entry in SECTIONS."
+    rel = PurePosixPath(rel)
+    if len(rel.parts) > 1: return rel.parts[0].replace('_', ' ').title()
+    if rel.name == 'index.ipynb': return ''
+    m = re.match(r'(\d+)[a-zA-Z]?_', rel.name)
+    return SECTIONS.get(int(m.group(1)), 'Other') if m else 'Other'
+
+
 def sidebar(page, pages, site):
-    "The navigation list, the current page marked `active`."
+    "The navigation list in sections, the current page marked `active`."
     home = next((p['out'] for p in pages if p['rel'] == 'index.ipynb'), pages[0]['out'])
     res, group = [f'<a class="site" href="{relative(home, page["out"])}">{html.escape(site)}</a>', '<ul>'], ''
     for p in pages:
-        folder = p['rel'].split('/')[0] if '/' in p['rel'] else ''
-        if folder != group:
-            group = folder
-            res += ['</ul>', f'<div class="group">{html.escape(folder.replace("_", " ").title())}</div>', '<ul>']
+        if (name := section(p['rel'])) != group:
+            group = name
+            res += ['</ul>', f'<div class="group">{html.escape(name)}</div>', '<ul>']
         active = ' class="active"' if p is page else ''
         res.append(f'<li><a{active} href="{relative(p["out"], page["out"])}">{label(p)}</a></li>')
     return '\n'.join(res + ['</ul>'])
@@ -345,6 +375,8 @@ def main():
         (tmp/'styles.css').write_text(CSS.lstrip(), encoding='utf-8')
         rendered = [(page, render(page, pages, cfg, tmp)) for page in pages]
         write_readme(pages, cfg, tmp)
+    ids = {page['out']: set(map(html.unescape, re.findall(r' id="([^"]+)"', body))) for page, body in rendered}
+    rendered = [(page, unlink_missing(body, page, ids)) for page, body in rendered]
     # Only a complete build replaces the old pages.
     DOCS.mkdir(exist_ok=True)
     clean_docs()

@@ -7,6 +7,7 @@ __all__ = ['S4DKernel', 'S4D']
 
 # %% ../nbs/02_s4d.ipynb
 import math
+from collections import OrderedDict
 
 import torch
 import torch.nn as nn
@@ -22,6 +23,7 @@ class S4DKernel(nn.Module):
                  d_state: int = 64, # N real modes per channel (N/2 complex-conjugate pairs); even
                  dt_min: float = 1e-3, # smallest initial step size
                  dt_max: float = 1e-1, # largest initial step size
+                 cache_size: int = 4, # kernel lengths kept for inference (eval mode, no gradients); 0 turns caching off
                  device=None, dtype=None):
         super().__init__()
         if d_model < 1: raise ValueError(f"d_model must be >= 1, got {d_model}")
@@ -34,6 +36,7 @@ class S4DKernel(nn.Module):
         self.C = nn.Parameter(torch.randn(H, half, 2, **factory) * 0.5 ** 0.5)           # (H, N/2, 2): real view of complex C
         self.log_A_real = nn.Parameter(torch.full((H, half), math.log(0.5), **factory))  # Re A = -exp(.) = -1/2
         self.A_imag = nn.Parameter(math.pi * torch.arange(half, **factory).repeat(H, 1)) # Im A = pi n
+        self.cache_size, self._cache = cache_size, OrderedDict()                         # length -> (parameter key, K)
 
     def modes(self):
         "Discretised modes `(dtA, C_tilde)`, each (H, N/2) complex: `dtA` = Δ·A and `C_tilde` = C·(exp(Δ·A) − 1)/A."
@@ -42,10 +45,10 @@ class S4DKernel(nn.Module):
         C_tilde = torch.view_as_complex(self.C) * torch.expm1(dtA) / A # (H, N/2)
         return dtA, C_tilde
 
-    def forward(self,
+    def compute(self,
                 length: int, # L, number of lags
                ) -> torch.Tensor: # kernels K, (H, L): K[h, l] = 2 Re sum_n C̃ exp(Δ A_n l)
-        "Kernels for lags 0..L-1, from a short and a long Vandermonde factor multiplied together."
+        "Kernels for lags 0..L-1, from a short and a long Vandermonde factor multiplied together; never cached."
         if length < 1: raise ValueError(f"kernel length must be >= 1, got {length}")
         dtA, C_tilde = self.modes()                                     # (H, N/2) each
         H = dtA.shape[0]
@@ -59,6 +62,43 @@ class S4DKernel(nn.Module):
         lhs = torch.cat([across.real, -across.imag], dim=-1)            # (H, n_blocks, N)
         rhs = torch.cat([within.real, within.imag], dim=1)              # (H, N, m)
         return 2 * torch.bmm(lhs, rhs).reshape(H, n_blocks * width)[:, :length]  # (H, L)
+
+    def _parameter_key(self):
+        "What identifies the current parameter values: storage, dtype, device and in-place version of each."
+        return tuple((p.data_ptr(), p.dtype, p.device, p._version) for p in (self.log_dt, self.C, self.log_A_real, self.A_imag))
+
+    def forward(self,
+                length: int, # L, number of lags
+               ) -> torch.Tensor: # kernels K, (H, L); a cached tensor in inference, not to be modified in place
+        "Kernels for lags 0..L-1: `compute(length)`, reused across calls in eval mode when gradients are off."
+        if self.training or torch.is_grad_enabled() or self.cache_size < 1: return self.compute(length)
+        key, hit = self._parameter_key(), self._cache.get(length)
+        if hit is not None and hit[0] == key:
+            self._cache.move_to_end(length)
+            return hit[1]
+        K = self.compute(length)
+        self._cache[length] = (key, K)
+        self._cache.move_to_end(length)
+        while len(self._cache) > self.cache_size: self._cache.popitem(last=False)  # least recently used
+        return K
+
+    def clear_cache(self):
+        "Forget every cached kernel (needed only after writing parameters through `.data`)."
+        self._cache.clear()
+
+    def train(self, mode: bool = True):
+        "Set training mode (`eval()` calls this too); either way the cache starts empty."
+        self.clear_cache()
+        return super().train(mode)
+
+    def _apply(self, fn, *args, **kwargs):
+        self.clear_cache()                                              # .to(), .double(), .cuda() move or convert parameters
+        return super()._apply(fn, *args, **kwargs)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state['_cache'] = OrderedDict()                                 # copies and pickles carry no cached kernels
+        return state
 
 # %% ../nbs/02_s4d.ipynb
 class S4D(nn.Module):

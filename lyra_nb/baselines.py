@@ -18,6 +18,7 @@ from sklearn.linear_model import Ridge
 from .data import SeqData
 from .metrics import spearman
 from .model import masked_mean
+from .tasks import SEQUENCE_TASKS, check_task
 
 # %% ../nbs/04a_baselines.ipynb
 def onehot_features(data: SeqData, # sequences to encode
@@ -72,11 +73,15 @@ class CNNConfig:
     kernel_size: int = 5 # centred convolution width; odd
     n_layers: int = 2 # residual convolution blocks
     dropout: float = 0.2 # dropout after each activation
-    pooling: str = 'mean' # sequence-level outputs (the only mode)
+    task: str = 'regression' # a sequence task, or 'per_position' (one output per letter)
+    pooling: str | None = None # None: 'none' for per_position, else 'mean'
 
     def __post_init__(self):
         if self.kernel_size % 2 == 0: raise ValueError(f"CNNConfig.kernel_size must be odd (centred window), got {self.kernel_size}")
-        if self.pooling != 'mean': raise ValueError(f"CNNConfig.pooling must be 'mean', got {self.pooling!r}")
+        if check_task(self.task) == 'pairs': raise ValueError("the CNN baseline has no pair head; task 'pairs' needs Lyra")
+        want = 'none' if self.task == 'per_position' else 'mean'
+        if self.pooling is None: self.pooling = want
+        if self.pooling != want: raise ValueError(f"CNNConfig.pooling must be {want!r} for task {self.task!r}, got {self.pooling!r}")
 
 class CNN(nn.Module):
     "Residual 1-D CNN with masked mean pooling: a local-interaction baseline."
@@ -92,13 +97,16 @@ class CNN(nn.Module):
     def forward(self,
                 x: torch.Tensor, # one-hot letters, (B, L, d_input)
                 mask: torch.Tensor | None = None, # True at real positions, (B, L)
-               ) -> torch.Tensor: # (B, d_output)
+               ) -> torch.Tensor: # (B, d_output), or (B, L, d_output) for task 'per_position'
         "Predict from a batch of encoded sequences."
         keep = None if mask is None else mask[..., None].to(x.dtype)  # (B, L, 1)
         h = self.encoder(x)                                            # (B, L, W)
         for conv in self.convs:
             if keep is not None: h = h * keep
             h = h + self.dropout(self.activation(conv(h.transpose(1, 2)).transpose(1, 2)))  # (B, L, W)
+        if self.config.pooling == 'none':
+            y = self.decoder(h)                                        # (B, L, d_output)
+            return y if keep is None else y * keep
         return self.decoder(masked_mean(h, mask))                     # (B, d_output)
 
 # %% ../nbs/04a_baselines.ipynb
@@ -112,9 +120,11 @@ class TransformerConfig:
     n_layers: int = 2 # encoder layers
     d_ff: int = 128 # feed-forward width
     dropout: float = 0.1 # dropout in attention and feed-forward blocks
+    task: str = 'regression' # 'regression', 'binary' or 'multiclass'
     pooling: str = 'mean' # sequence-level outputs (the only mode)
 
     def __post_init__(self):
+        if check_task(self.task) not in SEQUENCE_TASKS: raise ValueError(f"the Transformer baseline gives one output per sequence; task {self.task!r} needs Lyra")
         if self.d_model % self.n_heads: raise ValueError(f"TransformerConfig: n_heads={self.n_heads} must divide d_model={self.d_model}")
         if self.pooling != 'mean': raise ValueError(f"TransformerConfig.pooling must be 'mean', got {self.pooling!r}")
 

@@ -130,10 +130,13 @@ PROTEIN = Alphabet('protein', 'ACDEFGHIKLMNPQRSTVWY', dict(X='ACDEFGHIKLMNPQRSTV
 ALPHABETS = {a.name: a for a in (DNA, RNA, PROTEIN)}
 
 # %% ../nbs/05_data.ipynb
-def get_alphabet(name: str | Alphabet, # 'dna', 'rna' or 'protein' (any case), or an `Alphabet`
-                ) -> Alphabet: # the predefined alphabet of that name, or `name` itself
+def get_alphabet(name: str | Alphabet, # 'dna', 'rna' or 'protein' (any case), 'first+second' for two aligned sequences (e.g. 'dna+dna'), or an `Alphabet`
+                ) -> Alphabet: # the predefined alphabet of that name, a `PairedAlphabet`, or `name` itself
     "Look an alphabet up by name; an `Alphabet` passes through unchanged."
     if isinstance(name, Alphabet): return name
+    if isinstance(name, str) and name.count('+') == 1:
+        from lyra_nb.tasks import PairedAlphabet   # defined with the task families; imported here to avoid a cycle
+        return PairedAlphabet(*name.split('+'))
     try: return ALPHABETS[name.lower()]
     except KeyError: raise ValueError(f"unknown alphabet {name!r}; choose from {', '.join(ALPHABETS)}") from None
 

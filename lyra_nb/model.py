@@ -18,6 +18,7 @@ from safetensors.torch import save_file
 
 from .pgc import PGC, RMSNorm
 from .s4d import S4D, S4DKernel
+from .tasks import POSITION_TASKS, PairHead, check_task
 
 # %% ../nbs/04_model.ipynb
 def _is_number(x) -> bool: # True for a finite int or float that is not a bool
@@ -44,14 +45,16 @@ class LyraConfig:
     n_s4d: int = 1 # residual S4D layers
     dropout: float = 0.2 # dropout in and after each S4D layer
     bidirectional: bool = False # S4D kernels that also read the future
-    pooling: str = 'mean' # 'mean' over real positions, or 'none' for per-position outputs
+    pooling: str | None = None # 'mean' over real positions, 'none' for per-position outputs; None: 'none' for per_position and pairs, else 'mean'
+    task: str = 'regression' # 'regression', 'binary', 'multiclass', 'per_position' or 'pairs' (see `lyra_nb.tasks`)
+    d_pair: int = 16 # pairs only: channels per position pair in the `PairHead`
     dt_min: float = 1e-3 # smallest initial SSM step size
     dt_max: float = 1e-1 # largest initial SSM step size
     fft_backend: str = 'torch' # `fft_conv` backend: 'torch' or 'flashfftconv'
 
     def __post_init__(self):
         def bad(name, want): raise ValueError(f"LyraConfig.{name} must be {want}, got {getattr(self, name)!r}")
-        for name in ('d_input', 'd_output', 'd_model', 'd_state', 'pgc_kernel_size'):
+        for name in ('d_input', 'd_output', 'd_model', 'd_state', 'pgc_kernel_size', 'd_pair'):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1: bad(name, 'a positive integer')
         if not isinstance(self.n_s4d, int) or isinstance(self.n_s4d, bool) or self.n_s4d < 0: bad('n_s4d', 'an integer >= 0')
@@ -65,7 +68,13 @@ class LyraConfig:
             if not _is_number(getattr(self, name)) or getattr(self, name) <= 0: bad(name, 'a positive number')
         if self.dt_min > self.dt_max: raise ValueError(f"LyraConfig.dt_min ({self.dt_min}) must not exceed dt_max ({self.dt_max})")
         if not isinstance(self.bidirectional, bool): bad('bidirectional', 'true or false')
+        if not isinstance(self.task, str): bad('task', 'a task name')
+        try: check_task(self.task)
+        except ValueError as err: raise ValueError(f"LyraConfig.task: {err}") from None
+        if self.pooling is None: self.pooling = 'none' if self.task in POSITION_TASKS else 'mean'
         if self.pooling not in ('mean', 'none'): raise ValueError(f"LyraConfig.pooling must be 'mean' or 'none', got {self.pooling!r}")
+        if self.task in POSITION_TASKS and self.pooling != 'none': raise ValueError(f"LyraConfig.task {self.task!r} gives an output per position: it needs pooling='none', got {self.pooling!r}")
+        if self.task == 'pairs' and self.d_output != 1: raise ValueError(f"LyraConfig.task 'pairs' has one logit per position pair: d_output must be 1, got {self.d_output}")
         if self.fft_backend not in ('torch', 'flashfftconv'): raise ValueError(f"LyraConfig.fft_backend must be 'torch' or 'flashfftconv', got {self.fft_backend!r}")
 
     def to_dict(self) -> dict:
@@ -100,7 +109,7 @@ def masked_mean(h: torch.Tensor, # per-position features, (B, L, D)
 
 # %% ../nbs/04_model.ipynb
 class Lyra(nn.Module):
-    "Lyra: encoder, PGC blocks, pre-norm residual S4D layers, masked pooling, decoder."
+    "Lyra: encoder, PGC blocks, pre-norm residual S4D layers, masked pooling, decoder (or the pair head of task 'pairs')."
     def __init__(self,
                  config: LyraConfig | None = None, # hyper-parameters; keyword arguments build one when omitted
                  device=None, dtype=None,
@@ -116,7 +125,8 @@ class Lyra(nn.Module):
         self.s4ds = nn.ModuleList(S4D(D, config.d_state, config.dropout, config.bidirectional, config.dt_min, config.dt_max,
                                       config.fft_backend, **factory) for _ in range(config.n_s4d))
         self.dropout = nn.Dropout(config.dropout)
-        self.decoder = nn.Linear(D, config.d_output, **factory)
+        if config.task == 'pairs': self.decoder = PairHead(D, config.d_input, config.d_pair, **factory)  # (B, L, D) -> (B, L, L)
+        else: self.decoder = nn.Linear(D, config.d_output, **factory)
 
     def _check(self, x, mask):
         if x.ndim != 3 or x.shape[-1] != self.config.d_input:
@@ -142,9 +152,10 @@ class Lyra(nn.Module):
     def forward(self,
                 x: torch.Tensor, # one-hot letters, (B, L, d_input); padding rows all zero
                 mask: torch.Tensor | None = None, # True at real positions, (B, L); None means all real
-               ) -> torch.Tensor: # (B, d_output) with mean pooling, (B, L, d_output) with pooling 'none'
+               ) -> torch.Tensor: # (B, d_output) with mean pooling, (B, L, d_output) with pooling 'none', (B, L, L) for task 'pairs'
         "Predict from a batch of encoded sequences."
         h = self.features(x, mask)                           # (B, L, D)
+        if self.config.task == 'pairs': return self.decoder(h, x, mask)   # (B, L, L) pair logits
         if self.config.pooling == 'none':
             y = self.decoder(h)                              # (B, L, d_output)
             return y if mask is None else y * mask[..., None].to(y.dtype)  # padded positions read 0

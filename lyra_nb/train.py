@@ -27,8 +27,9 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
 from .data import BucketBatchSampler, SeqData, SeqDataset, make_dataloader, pad_collate
-from .metrics import evaluate, metrics_for, pearson, primary_metric, spearman, to_numpy
+from .metrics import metrics_for, pearson, spearman, to_numpy
 from .model import CorruptFileError, Lyra, load_checked, optim_groups, save_checked
+from .tasks import POSITION_TASKS, PairLoss, PositionLoss, check_task, evaluate_task, task_metric
 
 # %% ../nbs/06_train.ipynb
 def toy_data(n: int, # number of sequences
@@ -51,19 +52,49 @@ class _TargetCrossEntropy(nn.CrossEntropyLoss):
     "Cross-entropy taking the class indices as a float column `(B, 1)`, as `pad_collate` returns them."
     def forward(self, pred, y): return super().forward(pred, y[:, 0].long())
 
-def loss_fn(task: str, # 'regression', 'binary' or 'multiclass'
-            pos_weight: float | None = None, # binary only: weight w+ of the positive class
-            class_weights: Sequence | None = None, # multiclass only: one weight per class
-           ) -> nn.Module: # loss(z (B, d_output), y (B, 1)) -> mean over the batch
-    "The training loss of `task`: MSE, BCE with logits, or cross-entropy."
-    metrics_for(task)  # refuses an unknown task
-    if pos_weight is not None and task != 'binary': raise ValueError(f"pos_weight is for task 'binary', not {task!r}")
-    if class_weights is not None and task != 'multiclass': raise ValueError(f"class_weights is for task 'multiclass', not {task!r}")
+def loss_fn(task: str, # one of `lyra_nb.tasks.TASKS`
+            pos_weight: float | None = None, # binary, per_position (one output) and pairs: weight w+ of the positive class
+            class_weights: Sequence | None = None, # multiclass and per_position (several outputs): one weight per class
+           ) -> nn.Module: # loss(z, y) -> mean over the batch (over labelled positions or pairs for the position tasks)
+    "The training loss of `task`: MSE, BCE with logits, cross-entropy, or their per-position and per-pair forms."
+    check_task(task)
+    if pos_weight is not None and task not in ('binary', 'per_position', 'pairs'): raise ValueError(f"pos_weight is for the tasks 'binary', 'per_position' and 'pairs', not {task!r}")
+    if class_weights is not None and task not in ('multiclass', 'per_position'): raise ValueError(f"class_weights is for the tasks 'multiclass' and 'per_position', not {task!r}")
+    if task == 'per_position': return PositionLoss(pos_weight, class_weights)
+    if task == 'pairs': return PairLoss(pos_weight)
     if task == 'regression': return nn.MSELoss()
     if task == 'binary': return nn.BCEWithLogitsLoss(pos_weight=None if pos_weight is None else torch.tensor([float(pos_weight)]))
     return _TargetCrossEntropy(weight=None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32))
 
 # %% ../nbs/06_train.ipynb
+def _check_position_targets(data: SeqData, # sequences with NaN-padded per-position targets
+                            task: str, # 'per_position' or 'pairs'
+                            d_output: int, # the model's outputs per position
+                            name: str, # how to call `data` in messages
+                           ):
+    "Raise `ValueError` unless `data` holds valid per-position labels or partner indices (see `lyra_nb.tasks.with_labels`)."
+    y, lengths = data.targets, data.lengths
+    if y.shape[1] < lengths.max():
+        raise ValueError(f"{name}: task {task!r} needs one target column per position (see `with_labels`), "
+                         f"got {y.shape[1]} columns for sequences of up to {lengths.max()} letters")
+    past_end = np.arange(y.shape[1])[None] >= lengths[:, None]                  # (N, T)
+    if (bad := np.flatnonzero((past_end & ~np.isnan(y)).any(1))).size:
+        raise ValueError(f"{name}: sequence {data.names[bad[0]]!r} has labels past its end ({lengths[bad[0]]} letters)")
+    if np.isnan(y).all(): raise ValueError(f"{name}: no position is labelled")
+    v = y[~np.isnan(y)]
+    if task == 'per_position':
+        classes = (0, 1) if d_output == 1 else np.arange(d_output)
+        if not np.isin(v, classes).all():
+            want = '0 or 1 (one output per position)' if d_output == 1 else f'class indices 0..{d_output - 1}'
+            raise ValueError(f"{name}: per-position labels must be {want}, got {np.unique(v[~np.isin(v, classes)])[:5]}")
+        return
+    for i, (row, n) in enumerate(zip(y, lengths)):
+        p = row[:n]
+        paired = np.flatnonzero(p >= 0)
+        if not np.isin(p[~np.isnan(p)], np.arange(-1, n)).all() or (p[paired].astype(np.int64) == paired).any() \
+           or not (p[p[paired].astype(np.int64)] == paired).all():
+            raise ValueError(f"{name}: sequence {data.names[i]!r}: pair targets must be partner indices (-1 unpaired), each pair listed at both bases")
+
 def _check_data(model: Lyra, # the model to train or run
                 data: SeqData, # sequences (and targets) to feed it
                 task: str | None, # the task; None checks only what `predict` needs
@@ -72,10 +103,15 @@ def _check_data(model: Lyra, # the model to train or run
     "Raise `ValueError` unless `data` fits `model` (and `task`)."
     c = model.config
     if len(data) == 0: raise ValueError(f"{name}: no sequences")
-    if c.pooling != 'mean': raise ValueError(f"fit and predict need one output per sequence (pooling='mean'), got pooling={c.pooling!r}")
+    if c.task not in POSITION_TASKS and c.pooling != 'mean':
+        raise ValueError(f"a model for task {c.task!r} needs one output per sequence (pooling='mean'), got pooling={c.pooling!r}; "
+                         "for per-position outputs build it with task='per_position'")
     if c.d_input != data.alphabet.width:
         raise ValueError(f"{name}: the model takes d_input={c.d_input} channels, but the {data.alphabet.name} alphabet has {data.alphabet.width}")
     if task is None: return
+    if (task in POSITION_TASKS or c.task in POSITION_TASKS) and task != c.task:
+        raise ValueError(f"the model was built for task {c.task!r} (LyraConfig.task), so it cannot be trained for {task!r}")
+    if task in POSITION_TASKS: return _check_position_targets(data, task, c.d_output, name)
     if data.targets.shape[1] != 1: raise ValueError(f"{name}: fit needs one target column, got {data.targets.shape[1]}")
     y = data.targets[:, 0]
     if task in ('regression', 'binary') and c.d_output != 1: raise ValueError(f"task {task!r} needs d_output=1, got {c.d_output}")
@@ -126,21 +162,27 @@ def _autocast_dtype(device: torch.device, # where training runs
     return _PRECISIONS[precision]
 
 # %% ../nbs/06_train.ipynb
-def predict(model: Lyra, # a trained model, pooling='mean'
+def predict(model: Lyra, # a trained model
             data: SeqData, # sequences to score; targets, if any, are ignored
             batch_size: int = 256, # sequences per forward pass
-           ) -> torch.Tensor: # raw outputs (values or logits), (N, d_output) float32 on the CPU, row i for sequence i
+           ) -> torch.Tensor | list: # raw outputs (values or logits), float32 on the CPU, in input order: (N, d_output); per_position: N tensors (L_i, d_output); pairs: N tensors (L_i, L_i)
     "Run `model` over `data` in length-sorted batches and return the outputs in input order."
     _check_data(model, data, None, data.source or 'data')
     device = next(model.parameters()).device
-    batches = list(BucketBatchSampler(data.lengths, batch_size, shuffle=False))  # index lists, sorted by length
+    task, lengths = model.config.task, data.lengths
+    batches = list(BucketBatchSampler(lengths, batch_size, shuffle=False))  # index lists, sorted by length
     loader = DataLoader(SeqDataset(data), batch_sampler=batches, collate_fn=pad_collate)
-    out = torch.empty(len(data), model.config.d_output)
+    out = [None] * len(data) if task in POSITION_TASKS else torch.empty(len(data), model.config.d_output)
     was_training = model.training
     model.eval()
     with torch.no_grad():
         for idx, (x, mask, _) in zip(batches, loader):
-            out[idx] = model(x.to(device), mask.to(device)).float().cpu()  # (B, d_output) back to rows idx
+            z = model(x.to(device), mask.to(device)).float().cpu()   # (B, d_output), (B, L, d_output) or (B, L, L)
+            if task not in POSITION_TASKS: out[idx] = z                # back to rows idx
+            else:
+                for k, i in enumerate(idx):
+                    n = lengths[i]
+                    out[i] = z[k, :n].clone() if task == 'per_position' else z[k, :n, :n].clone()  # copies, not views of the batch
     model.train(was_training)
     return out
 
@@ -273,6 +315,7 @@ def _loss_weight(loss: nn.Module, # a `loss_fn` loss
                  y: torch.Tensor, # targets, (B, 1)
                 ) -> torch.Tensor: # the denominator of the loss's mean: count, or total class weight
     "What the batch mean of `loss` divides by."
+    if isinstance(loss, (PositionLoss, PairLoss)): return loss.count(y)
     weight = getattr(loss, 'weight', None)
     if isinstance(loss, _TargetCrossEntropy) and weight is not None: return weight[y[:, 0].long()].sum()
     return torch.tensor(float(y.numel()), device=y.device)
@@ -300,6 +343,18 @@ def _gather(t: torch.Tensor, # same shape in every process
     parts = [torch.empty_like(t) for _ in range(world)]
     dist.all_gather(parts, t)
     return [p.cpu() for p in parts]
+
+def _valid_loss(loss: nn.Module, # a `loss_fn` loss
+                z: torch.Tensor | list, # outputs: (N, d_output), or N per-sequence tensors (position tasks)
+                y: torch.Tensor, # targets, (N, T), on the loss's device
+               ) -> float: # the mean loss over the whole set (over all labelled positions or pairs)
+    "The loss of a whole evaluation set."
+    if not isinstance(z, list): return loss(z.to(y.device), y).item()
+    total, count = 0.0, 0.0
+    for i, z_i in enumerate(z):
+        s, n = loss.parts(z_i[None].to(y.device), y[i:i + 1])
+        total, count = total + s.item(), count + n.item()
+    return total / max(count, 1.0)
 
 def _predict_all(model: Lyra, # the bare model, not the DDP wrapper
                  data: SeqData, # e.g. the validation set
@@ -345,7 +400,7 @@ def _sort_key(value: float, # a metric value, possibly NaN
 def fit(model: Lyra, # trained in place; ends with the weights of the best validation epoch
         train: SeqData, # training sequences and targets, (N, 1)
         valid: SeqData, # validation set: scored every epoch, chooses the epoch
-        task: str = 'regression', # 'regression', 'binary' or 'multiclass'
+        task: str | None = None, # one of `lyra_nb.tasks.TASKS`; None: the model's `LyraConfig.task`
         epochs: int = 50, # maximum number of passes over `train`
         batch_size: int = 64, # sequences per optimizer step (over all processes under DDP)
         lr: float = 1e-3, # peak learning rate
@@ -356,8 +411,8 @@ def fit(model: Lyra, # trained in place; ends with the weights of the best valid
         clip_grad: float | None = 1.0, # largest global gradient norm; None: no clipping
         patience: int | None = 10, # stop after this many epochs without improvement; None: run every epoch
         min_delta: float = 0.0, # smallest gain of the metric that counts as an improvement
-        pos_weight: float | None = None, # binary only: weight of the positive class in the loss
-        class_weights: Sequence | None = None, # multiclass only: one loss weight per class
+        pos_weight: float | None = None, # binary, per_position and pairs: weight of the positive class in the loss
+        class_weights: Sequence | None = None, # multiclass and per_position: one loss weight per class
         restore_best: bool = True, # load the best epoch's weights at the end; False keeps the last
         seed: int = 0, # seeds torch's generator (dropout) and the batch order
         device: str | None = None, # 'cpu', 'cuda', ...; None: CUDA when available
@@ -368,7 +423,7 @@ def fit(model: Lyra, # trained in place; ends with the weights of the best valid
         sampler: str | None = None, # 'bucket' (length-sorted chunks) or 'distributed' (torch DistributedSampler); None: 'distributed' under DDP, else 'bucket'
        ) -> FitResult: # per-epoch history, the chosen epoch and its metric
     "Train `model` with AdamW, choosing the epoch on the validation set's primary metric."
-    metrics_for(task)
+    task = check_task(task or model.config.task)
     if epochs < 1: raise ValueError(f"epochs must be at least 1, got {epochs}")
     if schedule not in ('cosine', 'constant'): raise ValueError(f"schedule must be 'cosine' or 'constant', got {schedule!r}")
     if resume and checkpoint_dir is None: raise ValueError("resume=True needs the checkpoint_dir to resume from")
@@ -377,6 +432,7 @@ def fit(model: Lyra, # trained in place; ends with the weights of the best valid
     sampler = sampler or ('distributed' if world > 1 else 'bucket')
     if sampler not in ('bucket', 'distributed'): raise ValueError(f"sampler must be 'bucket' or 'distributed', got {sampler!r}")
     if world > 1 and sampler != 'distributed': raise ValueError("under DDP the batches come from torch's DistributedSampler: use sampler='distributed'")
+    if world > 1 and task in POSITION_TASKS: raise ValueError(f"DDP training covers the sequence tasks; train {task!r} in one process")
     if batch_size % world: raise ValueError(f"batch_size={batch_size} is the global batch; it must divide evenly over {world} processes")
     device = default_device(device)
     amp_dtype = _autocast_dtype(device, precision)
@@ -388,8 +444,8 @@ def fit(model: Lyra, # trained in place; ends with the weights of the best valid
     total = epochs * len(loader)
     scheduler = LambdaLR(optimizer, partial(lr_factor, total_steps=total, warmup_steps=round(warmup * total), cosine=schedule == 'cosine'))
     scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
-    name, higher = primary_metric(task)
-    y_valid = torch.as_tensor(valid.targets, dtype=torch.float32, device=device)  # (N_valid, 1)
+    name, higher = task_metric(task, model.config.d_output)
+    y_valid = torch.as_tensor(valid.targets, dtype=torch.float32, device=device)  # (N_valid, 1), or (N_valid, T) per position
     history, best_key, best_state, best_epoch, waited, done = [], None, None, 0, 0, False
     path = None if checkpoint_dir is None else Path(checkpoint_dir) / CHECKPOINT_NAME
     if path is not None:
@@ -413,9 +469,9 @@ def fit(model: Lyra, # trained in place; ends with the weights of the best valid
         model.train()
         if sampler == 'distributed': loader.sampler.set_epoch(epoch)
         for x, mask, y in loader:
-            x, mask, y = x.to(device), mask.to(device), y.to(device)    # (B, L, d_input), (B, L), (B, 1)
+            x, mask, y = x.to(device), mask.to(device), y.to(device)    # (B, L, d_input), (B, L), (B, 1) or (B, T)
             with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-                z = net(x, mask)                                        # (B, d_output)
+                z = net(x, mask)                                        # (B, d_output), (B, L, d_output) or (B, L, L)
             batch_loss, mean_loss, n = _batch_loss(loss, z.float(), y, world)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(batch_loss).backward()
@@ -424,9 +480,9 @@ def fit(model: Lyra, # trained in place; ends with the weights of the best valid
                 nn.utils.clip_grad_norm_(model.parameters(), clip_grad)
             scaler.step(optimizer); scaler.update(); scheduler.step()
             loss_sum += mean_loss * n; n_seen += n
-        z_valid = _predict_all(model, valid, world, rank, device)      # (N_valid, d_output), the whole set at once
-        row = {'epoch': epoch, 'train_loss': loss_sum / n_seen, 'valid_loss': loss(z_valid.to(device), y_valid).item(),
-               **{f'valid_{k}': v for k, v in evaluate(task, valid.targets, z_valid).items()},
+        z_valid = _predict_all(model, valid, world, rank, device)      # (N_valid, d_output) or a list, the whole set at once
+        row = {'epoch': epoch, 'train_loss': loss_sum / n_seen, 'valid_loss': _valid_loss(loss, z_valid, y_valid),
+               **{f'valid_{k}': v for k, v in evaluate_task(task, valid.targets, z_valid).items()},
                'lr': optimizer.param_groups[0]['lr'], 'seconds': time.perf_counter() - start}
         history.append(row)
         key = _sort_key(row[f'valid_{name}'], higher)

@@ -58,7 +58,8 @@ def test_train_writes_run_folder(run):
     config = json.loads((folder / 'config.json').read_text())
     assert (config['d_input'], config['d_output'], config['bidirectional'], config['dropout']) == (4, 1, True, 0.1)
     assert json.loads((folder / 'data.json').read_text()) == {
-        'alphabet': 'dna', 'task': 'regression', 'seq_col': 'seq', 'target_col': 'y', 'pad_char': None, 'max_len': None}
+        'alphabet': 'dna', 'task': 'regression', 'seq_col': 'seq', 'target_col': 'y', 'pad_char': None, 'max_len': None,
+        'classes': None}
     history = json.loads((folder / 'history.json').read_text())
     assert [row['epoch'] for row in history] == [1, 2]
     assert len(pd.read_csv(folder / 'history.csv')) == 2

@@ -80,21 +80,30 @@ def _parse_labels(label, # a JSON list / sequence of numbers, or a string of sym
         raise SequenceError(f"{where}: label {values[bad[0]]!r} at position {bad[0] + 1} is not a number", 'bad labels')
     return np.asarray(values, dtype=np.float64)
 
+def _padded_rows(items: Sequence, # N labels of some kind
+                 lengths: Sequence, # N sequence lengths
+                 names: Sequence | None, # N row names for messages, or None
+                 row_of, # row_of(item, n, where) -> (n,) floats, raising SequenceError
+                ) -> np.ndarray: # (N, max length) float64, NaN after each row's end
+    "Fill a NaN-padded target array row by row."
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if len(items) != len(lengths): raise ValueError(f"{len(items)} label rows for {len(lengths)} sequences")
+    out = np.full((len(lengths), int(lengths.max(initial=0))), np.nan)
+    for i, (item, n) in enumerate(zip(items, lengths)):
+        out[i, :n] = row_of(item, n, f"row {i + 1}" if names is None else f"row {i + 1} ({names[i]})")
+    return out
+
 def position_targets(labels: Sequence, # N label rows: JSON lists, digit strings or symbol strings
                      lengths: Sequence, # N sequence lengths; row i must have lengths[i] labels
                      classes: str | None = None, # class symbols in order, e.g. '.()'; None: numbers or digits
                      names: Sequence | None = None, # N row names for messages; default 'row 1', 'row 2', ...
                     ) -> np.ndarray: # (N, max length) float64, NaN after each row's end and where unlabelled
     "Per-position labels as one NaN-padded target array."
-    lengths = np.asarray(lengths, dtype=np.int64)
-    if len(labels) != len(lengths): raise ValueError(f"{len(labels)} label rows for {len(lengths)} sequences")
-    out = np.full((len(lengths), int(lengths.max(initial=0))), np.nan)
-    for i, (label, n) in enumerate(zip(labels, lengths)):
-        where = f"row {i + 1}" if names is None else f"row {i + 1} ({names[i]})"
+    def row_of(label, n, where):
         row = _parse_labels(label, classes, where)
         if len(row) != n: raise SequenceError(f"{where}: {len(row)} labels for a sequence of {n} letters", 'bad labels')
-        out[i, :n] = row
-    return out
+        return row
+    return _padded_rows(labels, lengths, names, row_of)
 
 # %% ../nbs/08_tasks.ipynb
 _OPENERS = '([{<' + string.ascii_uppercase
@@ -157,18 +166,14 @@ def structure_targets(structures: Sequence, # N dot-bracket strings (or (P, 2) p
                       names: Sequence | None = None, # N row names for messages
                      ) -> np.ndarray: # (N, max length) float64: partner index, -1 unpaired, NaN after the end
     "Base-pair structures as one NaN-padded array of partner indices."
-    lengths = np.asarray(lengths, dtype=np.int64)
-    if len(structures) != len(lengths): raise ValueError(f"{len(structures)} structures for {len(lengths)} sequences")
-    out = np.full((len(lengths), int(lengths.max(initial=0))), np.nan)
-    for i, (s, n) in enumerate(zip(structures, lengths)):
-        where = f"row {i + 1}" if names is None else f"row {i + 1} ({names[i]})"
+    def row_of(s, n, where):
         try:
             if isinstance(s, str):
                 if len(s) != n: raise ValueError(f"structure of {len(s)} characters for a sequence of {n} letters")
                 s = dotbracket_to_pairs(s)
-            out[i, :n] = pair_partners(s, n)
+            return pair_partners(s, n)
         except ValueError as err: raise SequenceError(f"{where}: {err}", 'bad structure') from None
-    return out
+    return _padded_rows(structures, lengths, names, row_of)
 
 # %% ../nbs/08_tasks.ipynb
 def partners_to_pairs(partners, # (L,) or (T,) partner indices, -1 unpaired, NaN unlabelled or padding

@@ -19,6 +19,8 @@ from safetensors.torch import save_file
 from .pgc import PGC, RMSNorm
 from .s4d import S4D, S4DKernel
 from .tasks import POSITION_TASKS, PairHead, check_task
+from .fftconv import fft_conv
+from fastcore.basics import patch
 
 # %% ../nbs/04_model.ipynb
 def _is_number(x) -> bool: # True for a finite int or float that is not a bool
@@ -51,6 +53,8 @@ class LyraConfig:
     dt_min: float = 1e-3 # smallest initial SSM step size
     dt_max: float = 1e-1 # largest initial SSM step size
     fft_backend: str = 'torch' # `fft_conv` backend: 'torch' or 'flashfftconv'
+    chunk_size: int = 16384 # inference without gradients: longer sequences run the local layers in chunks of this many positions and the long convolutions in channel groups (same outputs, less memory); 0: never
+    channel_group: int = 16 # channels per long convolution in chunked inference
 
     def __post_init__(self):
         def bad(name, want): raise ValueError(f"LyraConfig.{name} must be {want}, got {getattr(self, name)!r}")
@@ -58,6 +62,8 @@ class LyraConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1: bad(name, 'a positive integer')
         if not isinstance(self.n_s4d, int) or isinstance(self.n_s4d, bool) or self.n_s4d < 0: bad('n_s4d', 'an integer >= 0')
+        if not isinstance(self.chunk_size, int) or isinstance(self.chunk_size, bool) or self.chunk_size < 0: bad('chunk_size', 'an integer >= 0')
+        if not isinstance(self.channel_group, int) or isinstance(self.channel_group, bool) or self.channel_group < 1: bad('channel_group', 'a positive integer')
         if self.d_state % 2: raise ValueError(f"LyraConfig.d_state must be even (N/2 conjugate pairs), got {self.d_state}")
         if not isinstance(self.pgc_expansions, (list, tuple)) or not all(_is_number(e) and e > 0 for e in self.pgc_expansions):
             bad('pgc_expansions', 'a list of positive numbers')
@@ -141,8 +147,11 @@ class Lyra(nn.Module):
                  x: torch.Tensor, # one-hot letters, (B, L, d_input)
                  mask: torch.Tensor | None = None, # True at real positions, (B, L)
                 ) -> torch.Tensor: # per-position features before pooling, (B, L, D)
-        "Run every block but pooling and the decoder."
+        "Run every block but pooling and the decoder (in chunks for long sequences in inference, see below)."
         self._check(x, mask)
+        c = self.config
+        if not self.training and not torch.is_grad_enabled() and 0 < c.chunk_size < x.shape[1]:
+            return self._features_in_chunks(x, mask, c.chunk_size, c.channel_group)
         h = self.encoder(x)                                  # (B, L, D)
         for pgc in self.pgcs: h = pgc(h, mask)               # (B, L, D)
         for norm, s4d in zip(self.norms, self.s4ds):
@@ -176,6 +185,39 @@ def optim_groups(model: nn.Module, # a Lyra model (or any module holding S4DKern
     if ssm_lr is not None: ssm['lr'] = ssm_lr
     return [{'name': 'decay', 'params': groups['decay'], 'weight_decay': weight_decay},
             {'name': 'no_decay', 'params': groups['no_decay'], 'weight_decay': 0.0}, ssm]
+
+# %% ../nbs/04_model.ipynb
+@patch
+def _features_in_chunks(self: Lyra,
+                        x: torch.Tensor, # one-hot letters, (B, L, d_input)
+                        mask: torch.Tensor | None, # True at real positions, (B, L)
+                        chunk: int, # positions per piece of the local layers
+                        group: int, # channels per long convolution
+                       ) -> torch.Tensor: # per-position features, (B, L, D), as the whole graph computes them
+    "`features` for long sequences in inference: local layers over chunks of positions with a halo, long convolutions over channel groups."
+    B, L, _ = x.shape
+    D = self.config.d_model
+    halo = sum(pgc.conv.kernel_size[0] // 2 for pgc in self.pgcs)      # how far the PGC stack reads
+    h = x.new_empty(B, L, D)
+    for start in range(0, L, chunk):
+        stop = min(L, start + chunk)
+        lo, hi = max(0, start - halo), min(L, stop + halo)
+        piece = self.encoder(x[:, lo:hi])                              # (B, chunk + halo, D)
+        for pgc in self.pgcs: piece = pgc(piece, None if mask is None else mask[:, lo:hi])
+        h[:, start:stop] = piece[:, start - lo:stop - lo]
+    for norm, s4d in zip(self.norms, self.s4ds):
+        u = x.new_empty(B, D, L)                                       # (B, H, L): the S4D input, channels first
+        for start in range(0, L, chunk):
+            piece = norm(h[:, start:start + chunk])                    # (B, chunk, D)
+            if mask is not None: piece = piece * mask[:, start:start + chunk, None].to(piece.dtype)
+            u[:, :, start:start + chunk] = piece.transpose(1, 2)
+        k, causal = s4d.conv_kernel(L)                                 # (H, L) or (H, 2L-1), cached in inference
+        for g in range(0, D, group):                                   # u becomes the S4D's activation, group by group
+            ug = u[:, g:g + group]                                     # (B, group, L)
+            ug.copy_(s4d.activation(fft_conv(ug, k[g:g + group], causal, s4d.backend) + s4d.D[g:g + group, None] * ug))
+        for start in range(0, L, chunk):
+            h[:, start:start + chunk] += s4d.glu(s4d.output(u[:, :, start:start + chunk].transpose(1, 2)))  # (B, chunk, D)
+    return h
 
 # %% ../nbs/04_model.ipynb
 class CorruptFileError(ValueError):

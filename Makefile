@@ -49,6 +49,7 @@ demo: $(STAMP)
 # Long benchmarks (`#| slow` cells; they read ../shared/data): refreshes their saved outputs and results/.
 BENCH ?= $(wildcard nbs/benchmarks/*.ipynb)
 bench: $(STAMP)
+	$(BIN)/pip install -q fair-esm==2.0.0  # benchmark-only: the ESM-2 model classes (random weights, nothing downloaded)
 	python tools/run_nbs.py --flags slow $(BENCH)
 	nbdev_clean
 	python -m pytest -q --slow tests/test_ddp.py

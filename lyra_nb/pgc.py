@@ -25,7 +25,7 @@ class RMSNorm(nn.Module):
                ) -> torch.Tensor: # normalised and scaled, (..., d)
         "Divide each vector by its RMS (plus eps) and scale it."
         rms = torch.linalg.vector_norm(x, dim=-1, keepdim=True) * self.d ** -0.5  # (..., 1)
-        return self.weight * x / (rms + self.eps)
+        return x * (1 / (rms + self.eps)) * self.weight                # multiply by the reciprocal: see below
 
 # %% ../nbs/03_pgc.ipynb
 class PGC(nn.Module):

@@ -14,7 +14,6 @@ import json, string
 from pathlib import Path
 from typing import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
@@ -22,8 +21,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .data import Alphabet, SeqData, SequenceError, _check_counts, _lines, get_alphabet, read_fasta, read_table
-from .metrics import evaluate, f1, metrics_for, primary_metric, to_numpy
 from .pgc import RMSNorm
+# lyra_nb.metrics (scikit-learn, SciPy) and matplotlib are imported in the functions that use them: lyra_nb.model
+# imports this module, and they would add 0.1 GiB of resident memory to every process that only runs a model.
 
 # %% ../nbs/08_tasks.ipynb
 SEQUENCE_TASKS = ('regression', 'binary', 'multiclass')
@@ -47,6 +47,7 @@ def task_metrics(task: str, # one of `TASKS`
                  d_output: int = 1, # the model's outputs per sequence or position
                 ) -> tuple: # names of the metrics `evaluate_task` reports
     "The metric names of `task`."
+    from lyra_nb.metrics import metrics_for
     check_task(task)
     if task == 'pairs': return PAIR_METRICS
     return metrics_for(_position_kind(d_output) if task == 'per_position' else task)
@@ -55,6 +56,7 @@ def task_metric(task: str, # one of `TASKS`
                 d_output: int = 1, # the model's outputs per sequence or position
                ) -> tuple: # (metric name, True if higher is better)
     "The metric that chooses the epoch for `task`, and its direction."
+    from lyra_nb.metrics import primary_metric
     check_task(task)
     if task == 'pairs': return ('f1', True)
     return primary_metric(_position_kind(d_output) if task == 'per_position' else task)
@@ -333,6 +335,11 @@ class PairHead(nn.Module):
         return z if keep is None else z * keep[:, 0]
 
 # %% ../nbs/08_tasks.ipynb
+def _to_array(x, # tensor (any device, with or without grad) or array-like
+             ) -> np.ndarray: # float64 array
+    "A float64 NumPy copy of `x`."
+    return (x.detach().cpu().double().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, dtype=np.float64))
+
 _CANONICAL = {('A', 'U'), ('U', 'A'), ('G', 'C'), ('C', 'G'), ('G', 'U'), ('U', 'G')}
 
 def decode_pairs(probs, # (L, L) pair probabilities (or any scores), tensor or array
@@ -342,7 +349,7 @@ def decode_pairs(probs, # (L, L) pair probabilities (or any scores), tensor or a
                  canonical: bool = False, # keep only AU, GC and GU pairs (needs `sequence`)
                 ) -> np.ndarray: # (P, 2) int64 pairs i < j: each base at most once, j - i > min_loop
     "Turn a pair-probability map into a valid structure, most probable pairs first."
-    p = to_numpy(probs).astype(np.float64)
+    p = _to_array(probs)
     if p.ndim != 2 or p.shape[0] != p.shape[1]: raise ValueError(f"probs must be a square (L, L) map, got shape {p.shape}")
     if canonical and sequence is None: raise ValueError("canonical=True needs the sequence")
     if sequence is not None and len(sequence) != len(p): raise ValueError(f"sequence of {len(sequence)} letters for a {len(p)} x {len(p)} map")
@@ -396,6 +403,7 @@ def evaluate_task(task: str, # one of `TASKS`
                   min_loop: int = 3, # pairs: the decoder's minimum hairpin loop
                  ) -> dict: # metric name -> float, for each name in `task_metrics`
     "Every metric of `task`, over the whole set."
+    from lyra_nb.metrics import evaluate, f1
     check_task(task)
     if task in SEQUENCE_TASKS: return evaluate(task, targets, outputs)
     rows = _position_rows(np.asarray(targets), outputs)
@@ -427,9 +435,10 @@ def plot_pair_map(probs, # (L, L) pair probabilities
                   threshold: float = 0.5, # the decoder's threshold for the pairs marked below the diagonal
                   min_loop: int = 3, # the decoder's minimum hairpin loop
                   title: str = '', # what is shown, e.g. the sequence's id
-                 ) -> plt.Figure: # one heat map
+                ): # a matplotlib Figure: one heat map
     "A pair-probability map with the true and the decoded base pairs."
-    p = to_numpy(probs).astype(np.float64)
+    import matplotlib.pyplot as plt
+    p = _to_array(probs)
     pred = decode_pairs(p, threshold, min_loop)
     fig, ax = plt.subplots(figsize=(4.6, 4.2))
     im = ax.imshow(p, cmap='Greys', vmin=0, vmax=1)

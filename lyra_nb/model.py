@@ -53,8 +53,8 @@ class LyraConfig:
     dt_min: float = 1e-3 # smallest initial SSM step size
     dt_max: float = 1e-1 # largest initial SSM step size
     fft_backend: str = 'torch' # `fft_conv` backend: 'torch' or 'flashfftconv'
-    chunk_size: int = 16384 # inference without gradients: longer sequences run the local layers in chunks of this many positions and the long convolutions in channel groups (same outputs, less memory); 0: never
-    channel_group: int = 16 # channels per long convolution in chunked inference
+    chunk_size: int = 4096 # inference without gradients: longer sequences run the local layers in chunks of this many positions and the long convolutions in channel groups (same outputs, less memory); 0: never
+    channel_group: int = 8 # channels per long convolution in chunked inference
 
     def __post_init__(self):
         def bad(name, want): raise ValueError(f"LyraConfig.{name} must be {want}, got {getattr(self, name)!r}")

@@ -29,7 +29,9 @@ def onehot_features(data: SeqData, # sequences to encode
         raise ValueError(f"sequence {int(np.argmax(too_long))} has length {data.lengths.max()} > length={length}")
     width = data.alphabet.width
     out = np.zeros((len(data), length, width), dtype=np.float32)
-    for i, s in enumerate(data.sequences): out[i, :len(s)] = data.alphabet.encode(s).numpy()
+    for i, s in enumerate(data.sequences):
+        x = data.alphabet.encode(s).numpy()                                 # (L_i, width)
+        out[i, :len(x)] = x
     return out.reshape(len(data), length * width)
 
 # %% ../nbs/04a_baselines.ipynb

@@ -59,6 +59,11 @@ class Alphabet:
 
     def __repr__(self): return f"Alphabet({self.name!r}, letters={self.letters!r}, width={self.width})"
 
+    def length(self, seq: str, # a cleaned sequence string
+              ) -> int: # positions it encodes to (`PairedAlphabet` strings hold two aligned sequences)
+        "Number of positions of `seq`."
+        return len(seq)
+
 # %% ../nbs/05_data.ipynb
 def _fitting_alphabet(alphabet: Alphabet, # the alphabet that rejected `seq`
                       seq: str, # the rejected sequence, padding removed
@@ -158,7 +163,7 @@ class SeqData:
                 ):
         n = len(sequences)
         self.sequences, self.alphabet, self.source = list(sequences), get_alphabet(alphabet), source
-        targets = np.zeros((n, 0)) if targets is None else np.asarray(targets, dtype=np.float64)
+        targets = np.zeros((n, 0)) if targets is None else np.array(targets, dtype=np.float64)  # a writable copy
         self.targets = targets[:, None] if targets.ndim == 1 else targets  # (N, T)
         self.names = [str(i) for i in range(n)] if names is None else list(names)
         self.target_names = ([f'y{j}' for j in range(self.targets.shape[1])] if target_names is None
@@ -178,7 +183,7 @@ class SeqData:
     @property
     def lengths(self) -> np.ndarray: # (N,) sequence lengths
         "Length of each sequence."
-        return np.array([len(s) for s in self.sequences], dtype=np.int64)
+        return np.array([self.alphabet.length(s) for s in self.sequences], dtype=np.int64)
 
     def __getitem__(self, idx): # slice, index array or boolean mask
         "Subset as a new `SeqData` (the skipped-row record is kept)."
@@ -191,7 +196,7 @@ class SeqData:
         lengths = self.lengths
         parts = [f"{len(self)} {self.alphabet.name} sequences",
                  f"lengths {lengths.min()} to {lengths.max()}" if len(self) else "empty",
-                 f"targets {self.target_names}"]
+                 f"targets {self.target_names if len(self.target_names) <= 6 else self.target_names[:3] + ['...', self.target_names[-1]]}"]
         if padded := int((self.padding.sum(1) > 0).sum()): parts.append(f"padding trimmed from {padded}")
         if len(self.skipped): parts.append(f"{len(self.skipped)} rows skipped")
         return f"SeqData({', '.join(parts)}; source {self.source!r})"
@@ -231,9 +236,9 @@ def _read_sequence(text: str, # raw sequence field
     seq = alphabet.clean(text, pad_char)
     core = seq.strip(pad_char.upper()) if pad_char else seq
     if not core: raise SequenceError('empty sequence' + (' (padding only)' if seq else ''), 'empty sequence')
-    if max_len is not None and len(core) > max_len:
-        raise SequenceError(f"sequence of {len(core)} letters is longer than max_len={max_len} "
-                            f"(letters {max_len + 1} to {len(core)} are too many)", 'too long')
+    if max_len is not None and (n := alphabet.length(core)) > max_len:
+        raise SequenceError(f"sequence of {n} letters is longer than max_len={max_len} "
+                            f"(letters {max_len + 1} to {n} are too many)", 'too long')
     left = len(seq) - len(seq.lstrip(pad_char.upper())) if pad_char else 0
     return core, left, len(seq) - len(core) - left
 

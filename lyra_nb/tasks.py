@@ -396,6 +396,14 @@ def _position_rows(targets: np.ndarray, # (N, T) NaN-padded targets
         rows.append(row[:len(z)])
     return rows
 
+def _pair_tokens(pairs: np.ndarray, # (P, 2) pairs i < j
+                 length: int, # L
+                ) -> np.ndarray: # (L,) int: 0 unpaired ('.'), 1 opens a pair ('('), 2 closes one (')')
+    "The three per-base classes of a structure, read from its pairs (any number of crossings)."
+    tokens = np.zeros(length, dtype=np.int64)
+    tokens[pairs[:, 0]], tokens[pairs[:, 1]] = 1, 2
+    return tokens
+
 def evaluate_task(task: str, # one of `TASKS`
                   targets, # (N, T): sequence targets, or NaN-padded per-position labels / partners
                   outputs, # sequence tasks: (N, d_output) raw outputs; position tasks: N tensors (L_i, C) or (L_i, L_i) of logits
@@ -420,14 +428,11 @@ def evaluate_task(task: str, # one of `TASKS`
         pred = decode_pairs(prob, threshold, min_loop)
         s = pair_scores(true, pred)
         scores.append(s); tp += s['tp']; n_true += s['n_true']; n_pred += s['n_pred']
-        true_tokens.append(np.array(list(pairs_to_dotbracket(true, len(r)).translate(_NESTED)))[labelled])
-        pred_tokens.append(np.array(list(pairs_to_dotbracket(pred, len(r)).translate(_NESTED)))[labelled])
+        true_tokens.append(_pair_tokens(true, len(r))[labelled]); pred_tokens.append(_pair_tokens(pred, len(r))[labelled])
     mean = lambda k: float(np.mean([s[k] for s in scores]))
     return dict(f1=mean('f1'), precision=mean('precision'), recall=mean('recall'),
                 f1_micro=2 * tp / (n_true + n_pred) if n_true + n_pred else 1.0,
                 token_f1_macro=f1(np.concatenate(true_tokens), np.concatenate(pred_tokens), average='macro'))
-
-_NESTED = str.maketrans(_OPENERS, '(' * len(_OPENERS)) | str.maketrans(_CLOSERS, ')' * len(_CLOSERS))
 
 # %% ../nbs/08_tasks.ipynb
 def plot_pair_map(probs, # (L, L) pair probabilities
@@ -470,6 +475,11 @@ class PairedAlphabet(Alphabet):
 
     def __repr__(self): return f"PairedAlphabet({self.first.name!r}, {self.second.name!r}, width={self.width})"
 
+    def length(self, seq: str, # 'FIRST/SECOND'
+              ) -> int: # L, the length of each half
+        "Number of aligned positions."
+        return seq.index('/') if '/' in seq else len(seq)
+
     def _halves(self, seq: str, # 'FIRST/SECOND'
                ) -> tuple: # (first, second), whitespace removed
         seq = ''.join(seq.split())
@@ -480,26 +490,25 @@ class PairedAlphabet(Alphabet):
 
     def clean(self, seq: str, # 'FIRST/SECOND', aligned, '-' for a gap
               pad_char: str | None = None, # not supported: gaps are '-'
-             ) -> str: # both halves cleaned, joined by '/'
+             ) -> str: # both halves upper case with aliases replaced, joined by '/'
         "Check both halves and their alignment, raising `SequenceError` with the position of a problem."
         if pad_char is not None: raise ValueError(f"a {self.name} sequence marks missing letters with '-', not a pad_char")
         a, b = self._halves(seq)
         if (both := next((k for k in range(len(a)) if a[k] == '-' and b[k] == '-'), None)) is not None:
             raise SequenceError(f"position {both + 1} is a gap in both sequences", 'unknown letter')
-        out = []
+        halves = []
         for half, alphabet, which in ((a, self.first, 'first'), (b, self.second, 'second')):
-            try: out.append(''.join('-' if c == '-' else alphabet.clean(c) for c in half) if half else '')
-            except SequenceError as err:
-                k = next(k for k, c in enumerate(half) if c != '-' and alphabet._unknown.search(c))
-                raise SequenceError(f"{which} sequence: unknown letter {half[k]!r} at position {k + 1} for the {alphabet.name} alphabet", err.reason) from None
-        return '/'.join(out)
+            if bad := alphabet._unknown.search(half.replace('-', alphabet.letters[0])):   # a gap is no unknown letter
+                raise SequenceError(f"{which} sequence: unknown letter {bad.group()!r} at position {bad.start() + 1} for the {alphabet.name} alphabet", 'unknown letter')
+            halves.append(half.upper().translate(alphabet._to_canonical))
+        return '/'.join(halves)
 
     def encode(self, seq: str, # 'FIRST/SECOND'
               ) -> torch.Tensor: # (L, first width + second width) float32; gaps are zero rows in their half
         "Encode both halves side by side."
         a, b = self.clean(seq).split('/')
-        enc = lambda half, alphabet: torch.stack([torch.zeros(alphabet.width) if c == '-' else alphabet.encode(c)[0] for c in half]) if half else torch.zeros(0, alphabet.width)
-        return torch.cat([enc(a, self.first), enc(b, self.second)], -1)
+        rows = lambda half, alphabet: alphabet._table[torch.from_numpy(np.frombuffer(half.encode('ascii'), dtype=np.uint8).astype(np.int64))]  # '-' has a zero row
+        return torch.cat([rows(a, self.first), rows(b, self.second)], -1)
 
     def decode(self, x: torch.Tensor, # (L, width) encoded rows
               ) -> str: # 'FIRST/SECOND', '-' where a half's channels are all zero

@@ -164,13 +164,17 @@ def _autocast_dtype(device: torch.device, # where training runs
 # %% ../nbs/06_train.ipynb
 def predict(model: Lyra, # a trained model
             data: SeqData, # sequences to score; targets, if any, are ignored
-            batch_size: int = 256, # sequences per forward pass
+            batch_size: int = 256, # sequences per forward pass (pairs: fewer where the pair maps would exceed `pair_budget`)
+            pair_budget: int = 2 ** 22, # pairs only: most position pairs (B x L x L) per forward pass
            ) -> torch.Tensor | list: # raw outputs (values or logits), float32 on the CPU, in input order: (N, d_output); per_position: N tensors (L_i, d_output); pairs: N tensors (L_i, L_i)
     "Run `model` over `data` in length-sorted batches and return the outputs in input order."
     _check_data(model, data, None, data.source or 'data')
     device = next(model.parameters()).device
     task, lengths = model.config.task, data.lengths
     batches = list(BucketBatchSampler(lengths, batch_size, shuffle=False))  # index lists, sorted by length
+    if task == 'pairs':                                                # a (B, L, L) map per batch: split long batches
+        batches = [b[i:i + step] for b in batches for step in [max(1, pair_budget // int(lengths[b].max()) ** 2)]
+                   for i in range(0, len(b), step)]
     loader = DataLoader(SeqDataset(data), batch_sampler=batches, collate_fn=pad_collate)
     out = [None] * len(data) if task in POSITION_TASKS else torch.empty(len(data), model.config.d_output)
     was_training = model.training

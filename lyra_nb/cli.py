@@ -17,21 +17,14 @@ import torch
 import torch.distributed as dist
 from fastcore.script import Param, call_parse, store_true
 
-from .data import SeqData, _check_pad_char, get_alphabet, group_split, iter_fasta, iter_table, read_fasta, read_table
+from .data import SeqData, _check_pad_char, _is_fasta, get_alphabet, group_split, iter_fasta, iter_table
 from .model import CorruptFileError, Lyra, atomic_write, write_text_atomic
 from .train import CHECKPOINT_NAME, _world, default_device, fit, init_distributed, predict, read_checkpoint
 from .train import plot_history, plot_predictions
 from .tasks import (POSITION_TASKS, SEQUENCE_TASKS, check_task, decode_pairs, evaluate_task, pairs_to_dotbracket,
-                           partners_to_pairs, plot_pair_map, read_labelled, task_metrics)
+                           _is_jsonl, partners_to_pairs, plot_pair_map, read_labelled, task_metrics)
 
 # %% ../nbs/06a_cli.ipynb
-_FASTA_SUFFIXES = ('.fa', '.fasta', '.fna', '.faa', '.ffn', '.fas')
-
-def _is_fasta(path: Path, # a sequence file
-             ) -> bool: # whether its name says FASTA
-    "Whether `path` is named as a FASTA file (optionally gzipped)."
-    return path.name.lower().removesuffix('.gz').endswith(_FASTA_SUFFIXES)
-
 def read_sequences(path: str | Path, # CSV/TSV with a header line, FASTA or JSON lines (by suffix); optionally .gz
                    alphabet: str = 'protein', # 'protein', 'dna', 'rna', or paired, e.g. 'dna+dna'
                    seq_col: str = 'sequence', # CSV/TSV column (JSON key) of sequences
@@ -54,7 +47,7 @@ def iter_sequences(path: str | Path, # CSV/TSV with a header line, FASTA or JSON
                   ): # iterator of SeqData chunks without targets, in file order
     "Read a CSV/TSV or FASTA file in chunks of `chunk_size` sequences, one chunk in memory at a time."
     path = Path(path)
-    if path.name.lower().removesuffix('.gz').endswith(('.jsonl', '.ndjson', '.json')):   # JSON lines: one chunk
+    if _is_jsonl(path):                                                 # JSON lines: one chunk
         return iter([read_labelled(path, 'regression', alphabet, seq_col, None, max_len=max_len)])
     if _is_fasta(path): return iter_fasta(path, alphabet, pad_char, max_len, chunk_size)
     return iter_table(path, seq_col, (), alphabet, id_col, pad_char=pad_char, max_len=max_len, chunk_size=chunk_size)

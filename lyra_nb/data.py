@@ -403,6 +403,25 @@ def _fasta_records(path: Path, # FASTA file, optionally gzipped
         else: record[2].append(line)
     if record: yield record[0], record[1], ''.join(record[2])
 
+_FASTA_SUFFIXES = ('.fa', '.fasta', '.fna', '.faa', '.ffn', '.fas')
+
+def _is_fasta(path: Path, # a sequence file
+             ) -> bool: # whether its name says FASTA
+    "Whether `path` is named as a FASTA file (optionally gzipped)."
+    return path.name.lower().removesuffix('.gz').endswith(_FASTA_SUFFIXES)
+
+def _label_lines(labels: Path, # labels file: one label per line, line i for record i
+                 path: Path, # the file of the records, for messages
+                 n_records: int, # records in `path`
+                ) -> list: # the stripped lines, trailing blank lines dropped
+    "The lines of a labels file, refused unless there is one per record."
+    lines = [l.strip() for l in _lines(labels)]
+    while lines and not lines[-1]: lines.pop()  # trailing blank lines
+    if len(lines) != n_records:
+        raise SequenceError(f"{labels} has {len(lines)} labels but {path} has {n_records} records; "
+                            "line i of the labels file must label record i", 'label count')
+    return lines
+
 def read_fasta(path: str | Path, # FASTA file, optionally gzipped (.gz)
                alphabet: str | Alphabet = 'protein', # alphabet (or its name) of the sequences
                labels: str | Path | None = None, # file with one numeric label per line, line i for record i
@@ -414,14 +433,8 @@ def read_fasta(path: str | Path, # FASTA file, optionally gzipped (.gz)
     path, alphabet = Path(path), get_alphabet(alphabet)
     _check_on_error(on_error); _check_max_len(max_len)
     records = list(_fasta_records(path))
-    label_lines = None
-    if labels is not None:
-        labels = Path(labels)
-        label_lines = [l.strip() for l in _lines(labels)]
-        while label_lines and not label_lines[-1]: label_lines.pop()  # trailing blank lines
-        if len(label_lines) != len(records):
-            raise SequenceError(f"{labels} has {len(label_lines)} labels but {path} has {len(records)} records; "
-                                "line i of the labels file must label record i", 'label count')
+    labels = None if labels is None else Path(labels)
+    label_lines = None if labels is None else _label_lines(labels, path, len(records))
     rows, skipped = [], []
     for i, (line_no, name, text) in enumerate(records):
         try: seq, left, right = _read_sequence(text, alphabet, pad_char, max_len)

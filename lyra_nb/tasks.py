@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .data import Alphabet, SeqData, SequenceError, _check_counts, _lines, get_alphabet, read_fasta, read_table
+from .data import (Alphabet, SeqData, SequenceError, _Tally, _check_max_len, _check_on_error, _finish, _handle, _is_fasta,
+                          _label_lines, _lines, _read_sequence, _rows_to_data, get_alphabet, read_fasta, read_table)
 from .pgc import RMSNorm
 # lyra_nb.metrics (scikit-learn, SciPy) and matplotlib are imported in the functions that use them: lyra_nb.model
 # imports this module, and they would add 0.1 GiB of resident memory to every process that only runs a model.
@@ -335,11 +335,6 @@ class PairHead(nn.Module):
         return z if keep is None else z * keep[:, 0]
 
 # %% ../nbs/08_tasks.ipynb
-def _to_array(x, # tensor (any device, with or without grad) or array-like
-             ) -> np.ndarray: # float64 array
-    "A float64 NumPy copy of `x`."
-    return (x.detach().cpu().double().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, dtype=np.float64))
-
 _CANONICAL = {('A', 'U'), ('U', 'A'), ('G', 'C'), ('C', 'G'), ('G', 'U'), ('U', 'G')}
 
 def decode_pairs(probs, # (L, L) pair probabilities (or any scores), tensor or array
@@ -349,7 +344,8 @@ def decode_pairs(probs, # (L, L) pair probabilities (or any scores), tensor or a
                  canonical: bool = False, # keep only AU, GC and GU pairs (needs `sequence`)
                 ) -> np.ndarray: # (P, 2) int64 pairs i < j: each base at most once, j - i > min_loop
     "Turn a pair-probability map into a valid structure, most probable pairs first."
-    p = _to_array(probs)
+    from lyra_nb.metrics import to_numpy
+    p = to_numpy(probs).astype(np.float64)
     if p.ndim != 2 or p.shape[0] != p.shape[1]: raise ValueError(f"probs must be a square (L, L) map, got shape {p.shape}")
     if canonical and sequence is None: raise ValueError("canonical=True needs the sequence")
     if sequence is not None and len(sequence) != len(p): raise ValueError(f"sequence of {len(sequence)} letters for a {len(p)} x {len(p)} map")
@@ -443,7 +439,8 @@ def plot_pair_map(probs, # (L, L) pair probabilities
                 ): # a matplotlib Figure: one heat map
     "A pair-probability map with the true and the decoded base pairs."
     import matplotlib.pyplot as plt
-    p = _to_array(probs)
+    from lyra_nb.metrics import to_numpy
+    p = to_numpy(probs).astype(np.float64)
     pred = decode_pairs(p, threshold, min_loop)
     fig, ax = plt.subplots(figsize=(4.6, 4.2))
     im = ax.imshow(p, cmap='Greys', vmin=0, vmax=1)
@@ -532,37 +529,36 @@ def pair_sequences(first: str, # e.g. the target with its context
 # %% ../nbs/08_tasks.ipynb
 _JSONL_SUFFIXES = ('.jsonl', '.ndjson', '.json')
 
+def _is_jsonl(path: Path, # a sequence file
+             ) -> bool: # whether its name says JSON lines
+    "Whether `path` is named as a JSON-lines file (optionally gzipped)."
+    return path.name.lower().removesuffix('.gz').endswith(_JSONL_SUFFIXES)
+
 def _read_jsonl(path: Path, # JSON-lines file, optionally gzipped
                 seq_col: str, # key of the sequence
                 target_col: str | None, # key of the label; None reads none
                 alphabet: Alphabet, # the sequences' alphabet
                 max_len: int | None, # longest sequence accepted
                 on_error: str, # 'raise' or 'skip'
-               ) -> tuple: # (SeqData without targets, raw labels, n_records)
-    "Read a JSON-lines file's sequences and raw labels."
-    seqs, names, raw, skipped, n = [], [], [], [], 0
+               ) -> SeqData: # sequences, ids (key 'id', else file:line), each record's raw label in `.meta[target_col]`
+    "Read a JSON-lines file record by record, with the checks and messages of `read_table`."
+    tally, rows = _Tally(), []
+    keys = (seq_col,) + (() if target_col is None else (target_col,))
     for line_no, line in enumerate(_lines(path), 1):
         if not line.strip(): continue
-        n += 1
+        tally.n_records += 1
         try:
             try: record = json.loads(line)
             except ValueError as err: raise SequenceError(f"not valid JSON: {err}", 'bad JSON') from None
             if not isinstance(record, dict): raise SequenceError("each line must hold a JSON object", 'bad JSON')
-            for key in (seq_col,) + (() if target_col is None else (target_col,)):
-                if key not in record: raise SequenceError(f"no {key!r} key (keys: {sorted(record)})", 'missing field')
+            if missing := [k for k in keys if k not in record]: raise SequenceError(f"no {missing[0]!r} key (keys: {sorted(record)})", 'missing field')
             if not isinstance(record[seq_col], str): raise SequenceError(f"{seq_col!r} must be a string", 'bad sequence')
-            seq = alphabet.clean(record[seq_col])
-            if not seq: raise SequenceError('empty sequence', 'empty sequence')
-            if max_len is not None and len(seq) > max_len: raise SequenceError(f"sequence of {len(seq)} letters is longer than max_len={max_len}", 'too long')
+            seq, left, right = _read_sequence(record[seq_col], alphabet, None, max_len)
         except SequenceError as err:
-            located = SequenceError(f"{path}, line {line_no}: {err}", err.reason)
-            if on_error == 'raise': raise located from None
-            skipped.append((line_no, err.reason, str(located))); continue
-        seqs.append(seq); names.append(str(record.get('id', f"{path.name}:{line_no}")))
-        raw.append(None if target_col is None else record[target_col])
-    data = SeqData(seqs, None, alphabet, names, source=str(path), skipped=pd.DataFrame(skipped, columns=['line', 'reason', 'message']))
-    _check_counts(str(path), n, len(seqs), skipped, stacklevel=5)
-    return data, raw
+            _handle(err, f"{path}, line {line_no}", line_no, on_error, tally.skipped)
+            continue
+        rows.append((seq, [], str(record.get('id', f"{path.name}:{line_no}")), (left, right), [record[k] for k in keys[1:]]))
+    return _finish(_rows_to_data(rows, alphabet, [], str(path), keys[1:], tally.skipped), tally.n_records, None)
 
 def read_labelled(path: str | Path, # CSV/TSV with a header, FASTA (.fa, .fasta, ...) or JSON lines (.jsonl, .json); optionally .gz
                   task: str = 'regression', # one of `TASKS`: sets how labels are read
@@ -577,37 +573,30 @@ def read_labelled(path: str | Path, # CSV/TSV with a header, FASTA (.fa, .fasta,
                   id_col: str | None = None, # CSV/TSV column of ids; default file:line (JSON: the 'id' key)
                  ) -> SeqData: # sequences and the task's targets: (N, 1), or (N, max length) NaN-padded
     "Read a labelled file of any task and format."
-    check_task(task)
+    check_task(task); _check_on_error(on_error); _check_max_len(max_len)
     path, alphabet = Path(path), get_alphabet(alphabet)
-    name = path.name.lower().removesuffix('.gz')
-    fasta = name.endswith(('.fa', '.fasta', '.fna', '.faa', '.ffn', '.fas'))
-    if name.endswith(_JSONL_SUFFIXES):
+    if labels is not None and not _is_fasta(path):
+        raise ValueError(f"labels files are for FASTA input; {path.name} holds its labels in a column or key, so name it")
+    if _is_jsonl(path):
         if id_col is not None: raise ValueError("id_col is for CSV/TSV files; JSON records give their id under the key 'id'")
-        if labels is not None: raise ValueError(f"labels files are for FASTA input; {path.name} holds its labels under a key")
         if pad_char is not None: raise ValueError("pad_char is for CSV/TSV and FASTA files")
-        data, raw = _read_jsonl(path, seq_col, target_col, alphabet, max_len, on_error)
+        data = _read_jsonl(path, seq_col, target_col, alphabet, max_len, on_error)
         if target_col is None: return data
-        if task in SEQUENCE_TASKS:
-            bad = next((k for k, v in enumerate(raw) if not isinstance(v, (int, float)) or isinstance(v, bool) or not np.isfinite(v)), None)
-            if bad is not None: raise SequenceError(f"{path}: record {data.names[bad]}: {target_col!r} must be a finite number, got {raw[bad]!r}", 'bad target')
-            out = data[np.arange(len(data))]
-            out.targets, out.target_names = np.asarray(raw, dtype=np.float64)[:, None], [target_col]
-            return out
-        return with_labels(data, raw, task, classes)
-    if task in SEQUENCE_TASKS:
-        if fasta: return read_fasta(path, alphabet, labels, pad_char, on_error, max_len)
-        if labels is not None: raise ValueError(f"labels files are for FASTA input; {path.name} is read as CSV/TSV, so name its target column")
-        return read_table(path, seq_col, () if target_col is None else target_col, alphabet, id_col, pad_char=pad_char, on_error=on_error, max_len=max_len)
-    if fasta:
+        values = data.meta[target_col].tolist()
+        if task in POSITION_TASKS: return with_labels(data, values, task, classes)
+        bad = next((k for k, v in enumerate(values) if not isinstance(v, (int, float)) or isinstance(v, bool) or not np.isfinite(v)), None)
+        if bad is not None: raise SequenceError(f"{path}: record {data.names[bad]}: {target_col!r} must be a finite number, got {values[bad]!r}", 'bad target')
+        out = data[np.arange(len(data))]
+        out.targets, out.target_names = np.asarray(values, dtype=np.float64)[:, None], [target_col]
+        return out
+    if _is_fasta(path):
+        if task in SEQUENCE_TASKS: return read_fasta(path, alphabet, labels, pad_char, on_error, max_len)
         data = read_fasta(path, alphabet, None, pad_char, on_error, max_len)
         if labels is None: return data
-        rows = [l.strip() for l in _lines(Path(labels))]
-        while rows and not rows[-1]: rows.pop()
-        n_records = len(data) + len(data.skipped)
-        if len(rows) != n_records: raise SequenceError(f"{labels} has {len(rows)} label rows but {path} has {n_records} records", 'label count')
         if len(data.skipped): raise ValueError(f"{path}: on_error='skip' with a labels file would misalign the labels; fix the records listed in .skipped")
-        return with_labels(data, rows, task, classes)
-    if labels is not None: raise ValueError(f"labels files are for FASTA input; {path.name} is read as CSV/TSV, so name its target column")
+        return with_labels(data, _label_lines(Path(labels), path, len(data)), task, classes)
+    if task in SEQUENCE_TASKS:
+        return read_table(path, seq_col, () if target_col is None else target_col, alphabet, id_col, pad_char=pad_char, on_error=on_error, max_len=max_len)
     data = read_table(path, seq_col, (), alphabet, id_col, extra_cols=() if target_col is None else [target_col], pad_char=pad_char,
                       on_error=on_error, max_len=max_len)
     if target_col is None: return data

@@ -1,9 +1,8 @@
 """The console scripts as a user runs them: separate processes, real files. Train for two epochs on a generated
-CSV with a test file, predict, evaluate, and read every --help. Each command runs through a script file with the
-body of a setuptools console-script wrapper (`sys.exit(lyra_train())`), so the test needs no `pip install`;
-`test_console_scripts_declared` checks that settings.ini declares the entry points. (`python -c "...; lyra_train()"`
-does not work: fastcore's `call_parse` parses the command line only when called from a module file.)"""
-import configparser, importlib, inspect, json, os, subprocess, sys
+CSV with a test file, predict, evaluate, and read every --help. Each command runs through conftest's `cli` fixture
+(a script file with the body of a setuptools console-script wrapper), so the test needs no `pip install`;
+`test_console_scripts_declared` checks that settings.ini declares the entry points."""
+import configparser, importlib, inspect, json
 from pathlib import Path
 
 import pandas as pd
@@ -11,38 +10,16 @@ import pytest
 from fastcore.docments import docments
 from fastcore.script import Param
 
-from lyra_nb.train import toy_data
-
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = ('lyra_train', 'lyra_predict', 'lyra_evaluate')
 
 
 @pytest.fixture(scope='module')
-def cli(tmp_path_factory):
-    "`cli(name, *args)` runs console script `name` in a fresh interpreter and returns the finished process."
-    bin_dir = tmp_path_factory.mktemp('bin')
-    env = {**os.environ, 'MPLBACKEND': 'Agg', 'OMP_NUM_THREADS': '1', 'PYTHONPATH': str(ROOT)}
-    def run(name, *args):
-        script = bin_dir / name
-        script.write_text(f"import sys\nfrom lyra_nb.cli import {name}\nsys.exit({name}())\n")  # what the entry point runs
-        out = subprocess.run([sys.executable, str(script), *map(str, args)], env=env, capture_output=True, text=True, timeout=300)
-        assert out.returncode == 0, f"{name} {args} exited {out.returncode}:\n{out.stderr}"
-        return out
-    return run
-
-
-def write_csv(path: Path, n: int, seed: int):
-    "A toy DNA regression file with columns name, seq, y."
-    d = toy_data(n, seed=seed)
-    pd.DataFrame({'name': [f'{path.stem}_{i}' for i in range(n)], 'seq': d.sequences, 'y': d.targets[:, 0]}).to_csv(path, index=False)
-
-
-@pytest.fixture(scope='module')
-def run(tmp_path_factory, cli):
+def run(tmp_path_factory, cli, toy_csv):
     "A run folder trained for 2 epochs on 200 toy sequences, with a 60-sequence test file."
     tmp = tmp_path_factory.mktemp('cli')
-    write_csv(tmp / 'train.csv', 200, seed=1)
-    write_csv(tmp / 'test.csv', 60, seed=2)
+    toy_csv(tmp / 'train.csv', 200, seed=1)
+    toy_csv(tmp / 'test.csv', 60, seed=2)
     out = cli('lyra_train', tmp / 'train.csv', '--out', tmp / 'run', '--seq_col', 'seq', '--target_col', 'y',
               '--alphabet', 'dna', '--epochs', 2, '--batch_size', 32, '--lr', 0.01, '--seed', 3,
               '--valid_frac', 0.2, '--test', tmp / 'test.csv', '--bidirectional', '--dropout', 0.1, '--quiet')

@@ -3,7 +3,7 @@ one process with the same global batch and the same DistributedSampler order (`l
 The two must give the same loss curve and final weights to float tolerance: DDP's gradient is the average of the two
 processes' gradients, summed in another order than one process sums them. Marked slow: it starts three interpreters
 (about 30 s on 2 cores); `make bench` runs it with `pytest --slow`."""
-import json, os, subprocess, sys
+import json, subprocess, sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,24 +13,20 @@ import torch
 from lyra_nb.model import Lyra
 from lyra_nb.train import toy_data
 
-ROOT = Path(__file__).resolve().parent.parent
-ENV = {**os.environ, 'MPLBACKEND': 'Agg', 'OMP_NUM_THREADS': '1', 'PYTHONPATH': str(ROOT)}
 TORCHRUN = Path(sys.executable).with_name('torchrun')
 
 
 @pytest.mark.slow
-def test_two_gloo_processes_match_one_process(tmp_path):
+def test_two_gloo_processes_match_one_process(tmp_path, command, script_env):
     d = toy_data(240, seed=1)  # even, so that DistributedSampler repeats no sequence
     pd.DataFrame({'sequence': d.sequences, 'target': d.targets[:, 0]}).to_csv(tmp_path / 'train.csv', index=False)
     args = [tmp_path / 'train.csv', '--alphabet', 'dna', '--epochs', 3, '--batch_size', 32, '--lr', 0.01, '--seed', 2,
             '--dropout', 0, '--device', 'cpu', '--quiet']
-    script = tmp_path / 'lyra_train'
-    script.write_text("import sys\nfrom lyra_nb.cli import lyra_train\nsys.exit(lyra_train())\n")
     launcher = [str(TORCHRUN)] if TORCHRUN.exists() else [sys.executable, '-m', 'torch.distributed.run']
     ddp = subprocess.Popen([*launcher, '--standalone', '--nproc_per_node=2', '-m', 'lyra_nb.train', *map(str, args),
-                            '--out', str(tmp_path / 'ddp')], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    one = subprocess.run([sys.executable, str(script), *map(str, args), '--sampler', 'distributed', '--out', str(tmp_path / 'one')],
-                         env=ENV, capture_output=True, text=True, timeout=600)
+                            '--out', str(tmp_path / 'ddp')], env=script_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    one = subprocess.run(command('lyra_train', *args, '--sampler', 'distributed', '--out', tmp_path / 'one'),
+                         env=script_env, capture_output=True, text=True, timeout=600)
     ddp_out, ddp_err = ddp.communicate(timeout=600)
     assert one.returncode == 0, one.stderr
     assert ddp.returncode == 0, ddp_err

@@ -1,8 +1,8 @@
 """Reliability checks that need real processes and real files: a training run killed with SIGKILL and resumed,
 malicious pickles planted in model folders and checkpoints, corrupted weights, messy input through the commands, and
-streamed prediction. Each console script runs in a fresh interpreter through a file holding the body of its
-setuptools entry point, as in test_cli.py."""
-import json, os, re, signal, subprocess, sys, time
+streamed prediction. Each console script runs in a fresh interpreter through conftest's `command` and `cli`
+fixtures."""
+import json, re, signal, subprocess, time
 from pathlib import Path
 
 import pandas as pd
@@ -12,36 +12,11 @@ from safetensors import safe_open
 
 from lyra_nb.cli import load_run, lyra_predict, lyra_train, read_sequences
 from lyra_nb.model import CorruptFileError, Lyra
-from lyra_nb.train import CHECKPOINT_NAME, predict, read_checkpoint, toy_data
+from lyra_nb.train import CHECKPOINT_NAME, predict, read_checkpoint
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV = {**os.environ, 'MPLBACKEND': 'Agg', 'OMP_NUM_THREADS': '1', 'PYTHONPATH': str(ROOT)}
+
 EPOCHS, KILL_AFTER = 10, 2
-
-
-@pytest.fixture(scope='module')
-def command(tmp_path_factory):
-    "`command(name, *args)` is the argv that runs console script `name` in a fresh interpreter."
-    bin_dir = tmp_path_factory.mktemp('bin')
-    def argv(name, *args):
-        script = bin_dir / name
-        script.write_text(f"import sys\nfrom lyra_nb.cli import {name}\nsys.exit({name}())\n")
-        return [sys.executable, str(script), *map(str, args)]
-    return argv
-
-
-def run(argv, ok=True):
-    "Run `argv` to the end; with `ok`, insist on exit status 0."
-    out = subprocess.run(argv, env=ENV, capture_output=True, text=True, timeout=600)
-    if ok: assert out.returncode == 0, f"{argv[1:]} exited {out.returncode}:\n{out.stderr}"
-    return out
-
-
-def write_csv(path: Path, n: int, seed: int) -> Path:
-    "A toy DNA regression file with columns name, seq, y."
-    d = toy_data(n, seed=seed)
-    pd.DataFrame({'name': [f's{seed}_{i}' for i in range(n)], 'seq': d.sequences, 'y': d.targets[:, 0]}).to_csv(path, index=False)
-    return path
 
 
 def checkpoint_epoch(path: Path) -> int:
@@ -60,17 +35,17 @@ def without_seconds(folder: Path) -> list:
 
 
 @pytest.fixture(scope='module')
-def runs(tmp_path_factory, command):
+def runs(tmp_path_factory, command, cli, script_env, toy_csv):
     """Two copies of one training run, side by side: `straight` runs uninterrupted; `killed` gets SIGKILL once its
     checkpoint holds epoch KILL_AFTER, is refused as the folder of a new run, and is continued with `lyra_train --resume`."""
     tmp = tmp_path_factory.mktemp('runs')
-    train = write_csv(tmp / 'train.csv', 400, seed=1)
+    train = toy_csv(tmp / 'train.csv', 400, seed=1)
     args = [train, '--seq_col', 'seq', '--target_col', 'y', '--alphabet', 'dna', '--epochs', EPOCHS, '--batch_size', 32,
             '--lr', 0.01, '--seed', 3, '--patience', 0, '--quiet']
-    straight = subprocess.Popen(command('lyra_train', *args, '--out', tmp / 'straight'), env=ENV,  # alongside the killed run
+    straight = subprocess.Popen(command('lyra_train', *args, '--out', tmp / 'straight'), env=script_env,  # alongside the killed run
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     killed, checkpoint = tmp / 'killed', tmp / 'killed' / CHECKPOINT_NAME
-    proc = subprocess.Popen(command('lyra_train', *args, '--out', killed), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(command('lyra_train', *args, '--out', killed), env=script_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
     while proc.poll() is None and time.monotonic() < deadline:
         if checkpoint_epoch(checkpoint) >= KILL_AFTER:
@@ -83,7 +58,7 @@ def runs(tmp_path_factory, command):
     try: lyra_train.__wrapped__(*map(str, args[:1]), out=str(killed), seq_col='seq', target_col='y', alphabet='dna')
     except FileExistsError as e: refused = str(e)
     else: refused = None
-    resumed = run(command('lyra_train', '--resume', killed, '--quiet'))
+    resumed = cli('lyra_train', '--resume', killed, '--quiet', timeout=600)
     _, err = straight.communicate(timeout=600)
     assert straight.returncode == 0, err
     return dict(tmp=tmp, killed_at=state['epoch'], killed_done=state['done'], refused=refused, resumed=resumed)
@@ -111,7 +86,7 @@ class Payload:
     def __reduce__(self): return (Path.touch, (Path(self.marker),))
 
 
-def test_malicious_pickles_are_never_loaded(runs, tmp_path):
+def test_malicious_pickles_are_never_loaded(runs, tmp_path, toy_csv):
     marker = tmp_path / 'PWNED'
     torch.save({'x': Payload(marker)}, tmp_path / 'probe.pt')
     torch.load(tmp_path / 'probe.pt', weights_only=False)   # the payload works when unpickled...
@@ -122,7 +97,7 @@ def test_malicious_pickles_are_never_loaded(runs, tmp_path):
     folder.mkdir()
     for name in ('config.json', 'data.json'): (folder / name).write_text((runs['tmp'] / 'straight' / name).read_text())
     torch.save({'encoder.weight': Payload(marker)}, folder / 'model.safetensors')  # a pickle under the expected name
-    test_csv = write_csv(tmp_path / 'test.csv', 20, seed=5)
+    test_csv = toy_csv(tmp_path / 'test.csv', 20, seed=5)
     with pytest.raises(CorruptFileError, match='model.safetensors is not a readable safetensors file'):
         lyra_predict.__wrapped__(str(folder), str(test_csv), out=str(tmp_path / 'pred.csv'))
     with pytest.raises(CorruptFileError, match='pickles are never loaded'): Lyra.from_pretrained(folder)
@@ -158,13 +133,13 @@ def test_package_never_unpickles():
             assert not re.search(pattern, code), f"{path.name} matches {pattern}"
 
 
-def test_corrupted_weights_are_reported_and_nothing_written(runs, tmp_path):
+def test_corrupted_weights_are_reported_and_nothing_written(runs, tmp_path, toy_csv):
     folder = tmp_path / 'run'
     folder.mkdir()
     for name in ('config.json', 'data.json', 'model.safetensors'): (folder / name).write_bytes((runs['tmp'] / 'straight' / name).read_bytes())
     good = (folder / 'model.safetensors').read_bytes()
     (folder / 'model.safetensors').write_bytes(good[:len(good) - 100])  # truncated
-    test_csv = write_csv(tmp_path / 'test.csv', 20, seed=5)
+    test_csv = toy_csv(tmp_path / 'test.csv', 20, seed=5)
     with pytest.raises(CorruptFileError, match='model.safetensors is not a readable safetensors file'):
         lyra_predict.__wrapped__(str(folder), str(test_csv), out=str(tmp_path / 'pred.csv'))
     assert not (tmp_path / 'pred.csv').exists()
@@ -172,22 +147,22 @@ def test_corrupted_weights_are_reported_and_nothing_written(runs, tmp_path):
     with pytest.raises(CorruptFileError, match='model.safetensors is corrupted: its contents hash to'): load_run(folder, 'cpu')
 
 
-def test_bad_row_stops_training_with_its_place(command, tmp_path):
+def test_bad_row_stops_training_with_its_place(cli, tmp_path):
     rows = 'seq,y\r\n' + 'ACGT,1\r\n' * 30 + ' ACgt tt ,2\r\n' + 'ACGU,3\r\n' + 'ACGO,4\r\n'  # CRLF, case, blanks, U: fine
     (tmp_path / 'bad.csv').write_bytes(rows.encode())
-    out = run(command('lyra_train', tmp_path / 'bad.csv', '--seq_col', 'seq', '--target_col', 'y', '--alphabet', 'dna',
-                      '--out', tmp_path / 'run', '--quiet'), ok=False)
+    out = cli('lyra_train', tmp_path / 'bad.csv', '--seq_col', 'seq', '--target_col', 'y', '--alphabet', 'dna',
+              '--out', tmp_path / 'run', '--quiet', ok=False, timeout=600)
     assert out.returncode != 0
     assert out.stderr.strip().splitlines()[-1].endswith(
         "bad.csv, line 34, column 'seq': unknown letter 'O' at position 4 for the dna alphabet")
     assert not (tmp_path / 'run').exists()  # nothing written
 
 
-def test_streamed_prediction_in_input_order(runs, command, tmp_path):
+def test_streamed_prediction_in_input_order(runs, cli, tmp_path, toy_csv):
     n = 3000
-    test_csv = write_csv(tmp_path / 'many.csv', n, seed=6)
-    run(command('lyra_predict', runs['tmp'] / 'straight', test_csv, '--out', tmp_path / 'pred.csv', '--id_col', 'name',
-                '--chunk_size', 700, '--batch_size', 128))
+    test_csv = toy_csv(tmp_path / 'many.csv', n, seed=6)
+    cli('lyra_predict', runs['tmp'] / 'straight', test_csv, '--out', tmp_path / 'pred.csv', '--id_col', 'name',
+        '--chunk_size', 700, '--batch_size', 128, timeout=600)
     pred, given = pd.read_csv(tmp_path / 'pred.csv'), pd.read_csv(test_csv)
     assert len(pred) == n and list(pred.id) == list(given.name) and pred.id.is_unique  # every row once, in order
     model, info = load_run(runs['tmp'] / 'straight', 'cpu')

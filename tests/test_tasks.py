@@ -1,31 +1,13 @@
 """Every task family from the command line: `lyra_train --task per_position|pairs` and paired inputs, on CSV, JSON-lines
-and FASTA files, then `lyra_predict` and `lyra_evaluate` on the run folder. Uses the `cli` fixture of test_cli.py's
-pattern: each console script runs in a fresh interpreter."""
-import gzip, json, os, subprocess, sys
-from pathlib import Path
+and FASTA files, then `lyra_predict` and `lyra_evaluate` on the run folder, each in a fresh interpreter through
+conftest's `cli` fixture."""
+import gzip, json
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from lyra_nb.tasks import dotbracket_to_pairs, pair_sequences, pairs_to_dotbracket, partners_to_pairs, toy_hairpins, toy_sites
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope='module')
-def cli(tmp_path_factory):
-    "`cli(name, *args)` runs console script `name` in a fresh interpreter and returns the finished process."
-    bin_dir = tmp_path_factory.mktemp('bin')
-    env = {**os.environ, 'MPLBACKEND': 'Agg', 'OMP_NUM_THREADS': '1', 'PYTHONPATH': str(ROOT)}
-    def run(name, *args, ok=True):
-        script = bin_dir / name
-        script.write_text(f"import sys\nfrom lyra_nb.cli import {name}\nsys.exit({name}())\n")
-        out = subprocess.run([sys.executable, str(script), *map(str, args)], env=env, capture_output=True, text=True, timeout=300)
-        if ok: assert out.returncode == 0, f"{name} {args} exited {out.returncode}:\n{out.stderr}"
-        return out
-    return run
-
 
 def label_string(row: np.ndarray) -> str:
     "Per-position 0/1 targets of one sequence as a digit string."
@@ -50,7 +32,7 @@ def test_per_position_csv(tmp_path, cli):
     assert pred.sequence.tolist() == test.seq.tolist()
     probs = [json.loads(p) for p in pred.probabilities]
     assert [len(p) for p in probs] == test.seq.str.len().tolist() and all(0 <= v <= 1 for p in probs for v in p)
-    out = cli('lyra_evaluate', tmp_path / 'run', tmp_path / 'test.csv', '--out', tmp_path / 'eval.json')
+    cli('lyra_evaluate', tmp_path / 'run', tmp_path / 'test.csv', '--out', tmp_path / 'eval.json')
     assert json.loads((tmp_path / 'eval.json').read_text())['auroc'] == pytest.approx(metrics['test']['auroc'])
 
 

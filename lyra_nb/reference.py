@@ -85,7 +85,10 @@ def reference_forward(model: nn.Module, # a `lyra_nb.model.Lyra`; its parameters
     else:
         m = mask[..., None].to(h.dtype)                                # (B, L, 1)
         pooled = (h * m).sum(1) / m.sum(1)                             # (B, D)
-    return F.linear(pooled, model.decoder.weight, model.decoder.bias)  # (B, d_output)
+    y = F.linear(pooled, model.decoder.weight, model.decoder.bias)     # (B, d_output)
+    if model.config.first_order:                                       # the additive term of aligned inputs
+        y = y + F.linear(x.reshape(len(x), -1), model.first_order.weight, model.first_order.bias)
+    return y
 
 class ReferenceLyra(nn.Module):
     "A module that runs `reference_forward` on a Lyra model it wraps; its parameters are the model's own."

@@ -4,7 +4,8 @@
 
 # %% auto 0
 __all__ = ['CHECKPOINT_NAME', 'toy_data', 'loss_fn', 'make_optimizer', 'lr_factor', 'default_device', 'predict',
-           'read_checkpoint', 'init_distributed', 'FitResult', 'fit', 'plot_history', 'plot_predictions']
+           'read_checkpoint', 'init_distributed', 'FitResult', 'fit', 'plot_history', 'plot_predictions',
+           'additive_start', 'Recipe', 'make_recipe']
 
 # %% ../nbs/06_train.ipynb
 import copy, hashlib, json, math, os, time
@@ -26,6 +27,10 @@ from torch.optim.lr_scheduler import LambdaLR
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GroupKFold
+
+from .baselines import RidgeBaseline
 from .data import BucketBatchSampler, SeqData, SeqDataset, make_dataloader, pad_collate
 from .metrics import metrics_for, pearson, spearman, to_numpy
 from .model import CorruptFileError, Lyra, load_checked, optim_groups, save_checked
@@ -381,7 +386,8 @@ class FitResult:
     history: list # one dict per epoch: epoch, train_loss, valid_loss, valid_<metric>..., lr, seconds
     metric: str # the validation metric that chose the epoch, e.g. 'spearman'
     best_epoch: int # the chosen epoch, from 1; the model holds its weights unless restore_best=False
-    stopped_early: bool # True when patience ran out before the last epoch
+    stopped_early: bool # True when training stopped before the last epoch (patience, or the time limit)
+    out_of_time: bool = False # True when `time_limit` stopped training; the last history row may cover part of an epoch
 
     @property
     def best(self) -> dict: # the history row of the chosen epoch
@@ -425,12 +431,15 @@ def fit(model: Lyra, # trained in place; ends with the weights of the best valid
         checkpoint_dir: str | Path | None = None, # write checkpoint.safetensors here after every epoch (rank 0 only); None: no checkpoints
         resume: bool = False, # continue from the checkpoint in `checkpoint_dir`, written with the same settings and data
         sampler: str | None = None, # 'bucket' (length-sorted chunks) or 'distributed' (torch DistributedSampler); None: 'distributed' under DDP, else 'bucket'
+        time_limit: float | None = None, # seconds: past this, finish the current batch, score validation and stop, keeping the best epoch so far
        ) -> FitResult: # per-epoch history, the chosen epoch and its metric
     "Train `model` with AdamW, choosing the epoch on the validation set's primary metric."
     task = check_task(task or model.config.task)
     if epochs < 1: raise ValueError(f"epochs must be at least 1, got {epochs}")
     if schedule not in ('cosine', 'constant'): raise ValueError(f"schedule must be 'cosine' or 'constant', got {schedule!r}")
     if resume and checkpoint_dir is None: raise ValueError("resume=True needs the checkpoint_dir to resume from")
+    if time_limit is not None and not time_limit > 0: raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit}")
+    deadline = None if time_limit is None else time.monotonic() + time_limit
     _check_data(model, train, task, 'train'); _check_data(model, valid, task, 'valid')
     world, rank = _world()
     sampler = sampler or ('distributed' if world > 1 else 'bucket')
@@ -450,7 +459,7 @@ def fit(model: Lyra, # trained in place; ends with the weights of the best valid
     scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
     name, higher = task_metric(task, model.config.d_output)
     y_valid = torch.as_tensor(valid.targets, dtype=torch.float32, device=device)  # (N_valid, 1), or (N_valid, T) per position
-    history, best_key, best_state, best_epoch, waited, done = [], None, None, 0, 0, False
+    history, best_key, best_state, best_epoch, waited, done, out_of_time = [], None, None, 0, 0, False, False
     path = None if checkpoint_dir is None else Path(checkpoint_dir) / CHECKPOINT_NAME
     if path is not None:
         settings = json.loads(json.dumps(dict(
@@ -484,17 +493,18 @@ def fit(model: Lyra, # trained in place; ends with the weights of the best valid
                 nn.utils.clip_grad_norm_(model.parameters(), clip_grad)
             scaler.step(optimizer); scaler.update(); scheduler.step()
             loss_sum += mean_loss * n; n_seen += n
+            if deadline is not None and time.monotonic() > deadline: out_of_time = True; break   # the epoch ends here
         z_valid = _predict_all(model, valid, world, rank, device)      # (N_valid, d_output) or a list, the whole set at once
         row = {'epoch': epoch, 'train_loss': loss_sum / n_seen, 'valid_loss': _valid_loss(loss, z_valid, y_valid),
                **{f'valid_{k}': v for k, v in evaluate_task(task, valid.targets, z_valid).items()},
-               'lr': optimizer.param_groups[0]['lr'], 'seconds': time.perf_counter() - start}
+               'lr': optimizer.param_groups[0]['lr'], 'seconds': time.perf_counter() - start, **({'time_limit': True} if out_of_time else {})}
         history.append(row)
         key = _sort_key(row[f'valid_{name}'], higher)
         if best_key is None or key > best_key + min_delta:
             best_key, best_epoch, waited = key, epoch, 0
             best_state = copy.deepcopy(model.state_dict())              # a copy: state_dict() alone holds live tensors
         else: waited += 1
-        done = epoch == epochs or (patience is not None and waited >= patience)
+        done = epoch == epochs or (patience is not None and waited >= patience) or out_of_time
         if path is not None:
             rng_states = _gather(_rng_state(device), world, device)     # every process's, for an exact resume
             if rank == 0: _save_checkpoint(path, model, optimizer, scheduler, scaler, loader, best_state,
@@ -503,7 +513,7 @@ def fit(model: Lyra, # trained in place; ends with the weights of the best valid
         bar.set_postfix(train_loss=f"{row['train_loss']:.4f}", **{f'valid_{name}': f"{row[f'valid_{name}']:.4f}"})
         if done: break
     if restore_best: model.load_state_dict(best_state)
-    return FitResult(history, name, best_epoch, stopped_early=len(history) < epochs)
+    return FitResult(history, name, best_epoch, stopped_early=len(history) < epochs, out_of_time=out_of_time)
 
 # %% ../nbs/06_train.ipynb
 def plot_history(history: FitResult | list, # a `FitResult`, or its `history` list (e.g. read from history.json)
@@ -559,3 +569,80 @@ def _main():
     lyra_train()
 
 if __name__ == '__main__' and getattr(globals().get('__spec__'), 'name', None) == 'lyra_nb.train': _main()
+
+# %% ../nbs/06_train.ipynb
+def additive_start(model: Lyra, # a regression model built with `first_order` = the aligned length; its term is set and frozen
+                   train: SeqData, # aligned training sequences, one (transformed) target column
+                   valid: SeqData, # aligned validation sequences: choose the ridge penalty
+                   folds: int = 5, # cross-fitting folds
+                   alphas: tuple = (0.1, 1.0, 10.0, 100.0, 1000.0), # ridge penalties to try
+                  ) -> SeqData: # `train` with targets y - f_{-k}(x) + f(x), to train the rest of the model on
+    "Copy a ridge fit on one-hot letters into the model's first-order term, freeze it, and return targets whose network share is the cross-fitted residual."
+    L, c = model.config.first_order, model.config
+    if not L: raise ValueError("additive_start needs a model built with first_order = the aligned length (LyraConfig.first_order)")
+    if c.task != 'regression' or c.d_output != 1: raise ValueError(f"additive_start fits one regression target, not task {c.task!r} with d_output={c.d_output}")
+    for name, data in (('train', train), ('valid', valid)):
+        if (bad := np.flatnonzero(data.lengths != L)).size:
+            raise ValueError(f"{name}: the first-order term reads aligned sequences of {L} positions; {data.names[bad[0]]!r} has {data.lengths[bad[0]]}")
+    ridge = RidgeBaseline.fit(train, valid, alphas, length=L)
+    weight = np.zeros(L * train.alphabet.width)
+    weight[ridge.features.columns] = ridge.model.coef_                 # constant columns carry no weight
+    with torch.no_grad():
+        model.first_order.weight.copy_(torch.as_tensor(weight, dtype=model.first_order.weight.dtype)[None])
+        model.first_order.bias.fill_(float(ridge.model.intercept_))
+    model.first_order.requires_grad_(False)
+    X, y = ridge.features(train), train.targets[:, 0]
+    held_out = np.empty(len(train))
+    for fit_idx, held_idx in GroupKFold(min(folds, len(set(train.sequences)))).split(X, groups=train.sequences):
+        held_out[held_idx] = Ridge(alpha=ridge.alpha).fit(X[fit_idx], y[fit_idx]).predict(X[held_idx])
+    return SeqData(train.sequences, y - held_out + ridge.model.predict(X), train.alphabet, train.names, train.target_names, train.source)
+
+# %% ../nbs/06_train.ipynb
+@dataclass
+class Recipe:
+    "Training settings sized to the data, each with its reason."
+    batch_size: int # sequences per optimizer step
+    epochs: int # passes over the training set
+    dropout: float # `LyraConfig.dropout`
+    valid_frac: float # share of the labelled sequences held out for validation
+    select_epoch: bool # True: keep the epoch with the best validation metric; False: keep the last
+    first_order: bool # use the additive start (aligned regression data)
+    reasons: dict # setting -> why it has its value
+
+    def fit_kwargs(self) -> dict: # epochs, batch_size, restore_best and patience for `fit`
+        "The `fit` arguments of this recipe."
+        return dict(epochs=self.epochs, batch_size=self.batch_size, restore_best=self.select_epoch, patience=10 if self.select_epoch else None)
+
+def make_recipe(n: int, # labelled sequences (training and validation together)
+                task: str = 'regression', # one of `TASKS`
+                aligned: bool = False, # every sequence has the same length
+                min_steps: int = 2000, # optimizer steps to reach, within the epoch bounds
+                max_epochs: int = 100, # most epochs the rule picks
+                batch_size: int | None = None, # given: kept; None: sized to `n`
+                epochs: int | None = None, # given: kept; None: from `min_steps`
+                dropout: float | None = None, # given: kept; None: 0
+                valid_frac: float | None = None, # given: kept; None: 0.2 below 2,000 sequences, else 0.1
+               ) -> Recipe: # the settings and the reason for each
+    "Training settings for `n` labelled sequences; the values given are kept."
+    check_task(task)
+    if n < 2: raise ValueError(f"training needs at least two labelled sequences, got {n}")
+    reasons = {}
+    def choose(name, given, rule, why):
+        reasons[name] = 'given' if given is not None else why
+        return given if given is not None else rule
+    batch_size = choose('batch_size', batch_size, 16 if n < 2_000 else 32 if n < 10_000 else 64 if n < 50_000 else 128,
+                        f"{n:,} labelled sequences: 16 below 2,000, 32 below 10,000, 64 below 50,000, else 128")
+    valid_frac = choose('valid_frac', valid_frac, 0.2 if n < 2_000 else 0.1, f"{n:,} labelled sequences: 20% below 2,000, else 10%")
+    n_train = n - round(n * valid_frac)
+    steps = math.ceil(n_train / batch_size)
+    epochs = choose('epochs', epochs, min(max_epochs, max(10, math.ceil(min_steps / steps))),
+                    f"{steps} steps per epoch: at least {min_steps:,} steps, between 10 and {max_epochs} epochs")
+    dropout = choose('dropout', dropout, 0.0, "the paper's 0.2 suits 500 epochs, not a short budget")
+    n_valid = n - n_train
+    select_epoch = n_valid >= 200
+    reasons['select_epoch'] = (f"the best epoch on {n_valid:,} validation sequences" if select_epoch else
+                               f"the last epoch: {n_valid} validation sequences are too few to choose one (the learning rate has decayed to zero)")
+    first_order = task == 'regression' and aligned
+    reasons['first_order'] = ("aligned sequences: an additive first-order term, then the network on the residual" if first_order else
+                              "off: " + ("sequences of different lengths" if task == 'regression' else f"task {task!r}"))
+    return Recipe(batch_size, epochs, dropout, valid_frac, select_epoch, first_order, reasons)

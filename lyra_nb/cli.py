@@ -4,10 +4,11 @@
 
 # %% auto 0
 __all__ = ['read_sequences', 'iter_sequences', 'split_valid', 'plot_outputs', 'train_run', 'read_data_json', 'load_run',
-           'lyra_train', 'predict_csv', 'lyra_predict', 'lyra_evaluate']
+           'parse_duration', 'parse_numbers', 'balanced_weights', 'lyra_train', 'predict_csv', 'lyra_predict',
+           'lyra_evaluate']
 
 # %% ../nbs/06a_cli.ipynb
-import inspect, json
+import inspect, json, math, re, shutil
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -17,12 +18,13 @@ import torch
 import torch.distributed as dist
 from fastcore.script import Param, call_parse, store_true
 
-from .data import SeqData, _check_pad_char, _is_fasta, get_alphabet, group_split, iter_fasta, iter_table
-from .model import CorruptFileError, Lyra, atomic_write, write_text_atomic
-from .train import CHECKPOINT_NAME, _world, default_device, fit, init_distributed, predict, read_checkpoint
+from .baselines import choose_transform, fit_baselines
+from .data import SeqData, TRANSFORMS, TargetTransform, _check_pad_char, _is_fasta, get_alphabet, group_split, iter_fasta, iter_table
+from .model import CONFIG_NAME, ENSEMBLE_MEMBER, WEIGHTS_NAME, CorruptFileError, Lyra, LyraEnsemble, atomic_write, write_text_atomic
+from .train import CHECKPOINT_NAME, _world, additive_start, default_device, fit, init_distributed, make_recipe, predict, read_checkpoint
 from .train import plot_history, plot_predictions
 from .tasks import (POSITION_TASKS, SEQUENCE_TASKS, check_task, decode_pairs, evaluate_task, pairs_to_dotbracket,
-                           _is_jsonl, partners_to_pairs, plot_pair_map, read_labelled, task_metrics)
+                           _is_jsonl, partners_to_pairs, plot_pair_map, read_labelled, task_metric, task_metrics)
 
 # %% ../nbs/06a_cli.ipynb
 def read_sequences(path: str | Path, # CSV/TSV with a header line, FASTA or JSON lines (by suffix); optionally .gz
@@ -63,7 +65,7 @@ def split_valid(data: SeqData, # labelled sequences
     return data[train_idx], data[valid_idx]
 
 # %% ../nbs/06a_cli.ipynb
-_DATA_JSON, _ARGS_JSON = 'data.json', 'args.json'
+_DATA_JSON, _ARGS_JSON, _TRANSFORM_JSON, _BASELINES_JSON = 'data.json', 'args.json', 'transform.json', 'baselines.json'
 
 def _n_outputs(task: str, # one of `TASKS`
                data: list, # the labelled SeqData sets, train first
@@ -102,43 +104,139 @@ def plot_outputs(data: SeqData, # the labelled sequences scored
     i = int(np.argmax(data.lengths))
     return plot_pair_map(torch.sigmoid(z[i]), partners_to_pairs(data.targets[i]), title=f"{title}: {data.names[i]}")
 
+def _with_targets(data: SeqData, # labelled sequences
+                  targets: np.ndarray, # new targets, (N, 1)
+                 ) -> SeqData: # a copy of `data` holding `targets`
+    "The same sequences with other targets (e.g. transformed ones)."
+    out = data[np.arange(len(data))]
+    out.targets = np.asarray(targets, dtype=np.float64).reshape(len(data), -1)
+    return out
+
+def _outputs(model, # a Lyra or a LyraEnsemble
+             data: SeqData, # sequences to score
+             transform: TargetTransform | None, # regression: maps outputs back to measured units
+             batch_size: int = 256, # sequences per forward pass
+            ): # what `predict` returns, regression outputs in measured units
+    "Predictions of a run's model, in the units of its targets."
+    z = predict(model, data, batch_size)
+    return z if transform is None else torch.as_tensor(transform.inverse(z), dtype=torch.float32)
+
+def _summary(metric: str, # the task's primary metric
+             higher: bool, # its direction
+             lyra: dict, # split -> Lyra's metrics
+             baselines: dict, # `fit_baselines` output
+            ) -> str: # one sentence per split
+    "Whether Lyra beat the best baseline on validation and on test, in plain words."
+    fitted = {name: b for name, b in baselines.items() if 'skipped' not in b}
+    if not fitted: return "no baseline was fitted for this task"
+    parts = []
+    for split, label in (('valid', 'validation'), ('test', 'test')):
+        if split not in lyra: continue
+        best = max(fitted, key=lambda n: fitted[n][split][metric] if higher else -fitted[n][split][metric])
+        ours, theirs = lyra[split][metric], fitted[best][split][metric]
+        ahead = ours > theirs if higher else ours < theirs
+        parts.append(f"on {label} Lyra {'beat' if ahead else 'did not beat'} the best baseline, {best} ({metric} {ours:.4f} against {theirs:.4f})")
+    return '; '.join(parts)
+
+def _clear_stale(out: Path, # run folder
+                 ensemble: int, # members of the new run
+                ):
+    "Remove the model files of an earlier run of the other shape (a single model, or an ensemble), so that only the new one loads."
+    if ensemble == 1:
+        for k in range(10_000):
+            if not (member := out / ENSEMBLE_MEMBER.format(k)).is_dir(): break
+            shutil.rmtree(member)
+    else:
+        for name in (CONFIG_NAME, WEIGHTS_NAME, CHECKPOINT_NAME): (out / name).unlink(missing_ok=True)
+
 def train_run(out: str | Path, # run folder to write (created; its files are replaced); also the checkpoint folder
               train: SeqData, # training sequences with (N, 1) targets
-              valid: SeqData, # validation set: chooses the epoch
-              test: SeqData | None = None, # scored once, after training, with the chosen model
+              valid: SeqData, # validation set: chooses the epoch, the transform and the baselines' penalties
+              test: SeqData | None = None, # scored once, after training, with the chosen model (and every baseline)
               task: str = 'regression', # one of `TASKS`: 'regression', 'binary', 'multiclass', 'per_position' or 'pairs'
-              seed: int = 0, # seeds the initial weights, dropout and batch order
+              seed: int = 0, # seeds the initial weights, dropout and batch order (member k of an ensemble: seed + k)
               model_kwargs: dict | None = None, # LyraConfig fields besides d_input and d_output, e.g. {'dropout': 0.1}
               data_info: dict | None = None, # how files are read for this model (seq_col, pad_char, max_len), saved in data.json
-              resume: bool = False, # continue from the run folder's checkpoint instead of starting afresh
+              resume: bool = False, # continue from the run folder's checkpoint(s) instead of starting afresh
+              transform: str = 'auto', # regression targets: 'auto' (chosen by `choose_transform`) or a `TargetTransform` kind
+              ensemble: int = 1, # models trained from seeds seed, seed + 1, ...; predictions are their mean
+              first_order: bool = False, # aligned regression data: the additive start (`additive_start`)
+              baselines: bool = True, # fit the reference models of `fit_baselines` on the same split, into baselines.json
+              time_limit: float | None = None, # seconds for all of training, shared equally by the ensemble's members
+              verbose: bool = False, # print the transform choice and the comparison with the baselines
               **fit_kwargs, # passed to `fit`: epochs, batch_size, lr, patience, device, disable, sampler, ...
              ) -> dict: # the contents of metrics.json
-    "Train a Lyra, choose the epoch on `valid`, score `test` once, and write the run folder."
+    "Train Lyra (or an ensemble), choose each epoch on `valid`, score `test` once beside the baselines, and write the run folder."
     check_task(task)
+    if not isinstance(ensemble, int) or isinstance(ensemble, bool) or ensemble < 1: raise ValueError(f"ensemble must be a positive number of models, got {ensemble!r}")
+    if transform != 'auto' and transform not in TRANSFORMS: raise ValueError(f"unknown transform {transform!r}; choose 'auto' or one of {', '.join(TRANSFORMS)}")
+    if task != 'regression' and transform not in ('auto', 'none'): raise ValueError(f"target transforms are for regression, not task {task!r}")
+    say = print if verbose else (lambda *a: None)
     out = Path(out)
     world, rank = _world()
-    if rank == 0: out.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(seed)
-    model = Lyra(d_input=train.alphabet.width, d_output=_n_outputs(task, [train, valid]), task=task, **(model_kwargs or {}))
-    result = fit(model, train, valid, task, seed=seed, checkpoint_dir=out, resume=resume, **fit_kwargs)
-    metrics = {'task': task, 'metric': result.metric, 'best_epoch': result.best_epoch, 'epochs_run': len(result.history),
-               'stopped_early': result.stopped_early, 'n_train': len(train), 'n_valid': len(valid),
-               'valid': {m: result.best[f'valid_{m}'] for m in task_metrics(task, model.config.d_output)}}
-    if rank > 0: return metrics                                      # rank 0 alone scores the test set and writes
+    if rank == 0: out.mkdir(parents=True, exist_ok=True); _clear_stale(out, ensemble)
+    choice, t = None, None
+    if task == 'regression':
+        if transform == 'auto':
+            choice = choose_transform(train, valid)
+            transform = choice.kind
+            say(f"transform {transform}: the additive probe's held-out Spearman by transform, {choice.protocol}: "
+                + ', '.join(f"{k} {v:.4f}" for k, v in choice.scores.items()))
+        t = TargetTransform.fit(train.targets, transform)
+    fit_train, fit_valid = (train, valid) if t is None else (_with_targets(train, t(train.targets)), _with_targets(valid, t(valid.targets)))
+    L = int(train.lengths[0])
+    if first_order and not (task == 'regression' and set(train.lengths.tolist()) == set(valid.lengths.tolist()) == {L}):
+        raise ValueError("the first-order path needs regression targets and aligned sequences (one length in train and valid)")
+    members, results = [], []
+    for k in range(ensemble):
+        folder = out if ensemble == 1 else out / ENSEMBLE_MEMBER.format(k)
+        torch.manual_seed(seed + k)
+        model = Lyra(d_input=train.alphabet.width, d_output=_n_outputs(task, [train, valid]), task=task,
+                     first_order=L if first_order else 0, **(model_kwargs or {}))
+        member_train = additive_start(model, fit_train, fit_valid) if first_order else fit_train
+        limit = None if time_limit is None else time_limit / ensemble
+        results.append(fit(model, member_train, fit_valid, task, seed=seed + k, checkpoint_dir=folder, resume=resume, time_limit=limit, **fit_kwargs))
+        members.append(model)
+        if ensemble > 1: say(f"member {k}: epoch {results[-1].best_epoch} of {len(results[-1].history)}, "
+                             f"validation {results[-1].metric} {results[-1].best['valid_' + results[-1].metric]:.4f}")
+    model = members[0] if ensemble == 1 else LyraEnsemble(members)
+    result = results[0]
+    metric, higher = task_metric(task, model.config.d_output)
+    kept = lambda r: r.best_epoch if fit_kwargs.get('restore_best', True) else len(r.history)
+    metrics = {'task': task, 'metric': result.metric, 'best_epoch': result.best_epoch, 'epoch_kept': kept(result), 'epochs_run': len(result.history),
+               'stopped_early': result.stopped_early, 'out_of_time': any(r.out_of_time for r in results),
+               'n_train': len(train), 'n_valid': len(valid), 'transform': None if t is None else t.kind,
+               'transform_scores': None if choice is None else {'protocol': choice.protocol, **choice.scores},
+               'first_order': first_order, 'ensemble': ensemble}
+    if ensemble > 1: metrics['members'] = [{'best_epoch': r.best_epoch, 'epoch_kept': kept(r), 'epochs_run': len(r.history)} for r in results]
+    if rank > 0: return metrics                                      # rank 0 alone scores, fits the baselines and writes
+    if ensemble == 1 and t is None and metrics['epoch_kept'] == result.best_epoch:   # the chosen epoch's row, already scored
+        metrics['valid'] = {m: result.best[f'valid_{m}'] for m in task_metrics(task, model.config.d_output)}
+    else: metrics['valid'] = evaluate_task(task, valid.targets, _outputs(model, valid, t))
     shown, shown_name = valid, 'validation set'
     if test is not None:
-        metrics.update(n_test=len(test), test=evaluate_task(task, test.targets, predict(model, test)))
+        metrics.update(n_test=len(test), test=evaluate_task(task, test.targets, _outputs(model, test, t)))
         shown, shown_name = test, 'test set'
+    table = fit_baselines(train, valid, test, task, t) if baselines else {}
+    metrics['baselines'] = {name: ({'skipped': b['skipped']} if 'skipped' in b else {s: b[s][metric] for s in ('valid', 'test') if s in b})
+                            for name, b in table.items()}
+    metrics['summary'] = _summary(metric, higher, metrics, table) if baselines else "baselines not fitted"
+    say(metrics['summary'])
     model.cpu().save_pretrained(out)
     _write_json(out / _DATA_JSON, {'alphabet': train.alphabet.name, 'task': task, 'seq_col': 'sequence',
                                    'target_col': train.target_names[0] if task in SEQUENCE_TASKS else None, 'pad_char': None,
                                    'max_len': None, 'classes': None,
                                    **(data_info or {})})
-    _write_json(out / 'history.json', result.history)
-    atomic_write(out / 'history.csv', lambda tmp: result.to_frame().to_csv(tmp, index=False))
+    if t is not None: _write_json(out / _TRANSFORM_JSON, t.to_dict())
+    else: (out / _TRANSFORM_JSON).unlink(missing_ok=True)
+    _write_json(out / _BASELINES_JSON, table if table else {'note': 'not fitted (baselines=False)' if not baselines else f"no baseline for task {task!r} yet"})
+    for k, r in enumerate(results):
+        folder = out if ensemble == 1 else out / ENSEMBLE_MEMBER.format(k)
+        _write_json(folder / 'history.json', r.history)
+        atomic_write(folder / 'history.csv', lambda tmp, r=r: r.to_frame().to_csv(tmp, index=False))
     _write_json(out / 'metrics.json', metrics)
     _save_figure(plot_history(result), out / 'learning_curve.png')
-    _save_figure(plot_outputs(shown, predict(model, shown), task, shown_name), out / 'predicted_vs_measured.png')
+    _save_figure(plot_outputs(shown, _outputs(model, shown, t), task, shown_name), out / 'predicted_vs_measured.png')
     return metrics
 
 # %% ../nbs/06a_cli.ipynb
@@ -176,12 +274,19 @@ def read_data_json(path: str | Path, # a run folder's data.json
 
 def load_run(run: str | Path, # run folder written by `lyra_train` or `train_run`
              device: str | None = None, # where to put the model; None: CUDA when available
-            ) -> tuple: # (model in eval mode, dict of data.json: alphabet, task, seq_col, target_col, pad_char, max_len)
-    "The model and reading settings of a run folder, each file checked."
+             ) -> tuple: # (Lyra or LyraEnsemble in eval mode, dict of data.json plus 'transform': a TargetTransform or None)
+    "The model (an ensemble for a run of several members), its reading settings and its target transform, each file checked."
     run = Path(run)
     if not (run / _DATA_JSON).is_file(): raise FileNotFoundError(f"{run / _DATA_JSON} not found: is {run} a run folder written by lyra_train?")
-    model = Lyra.from_pretrained(run, device=default_device(device))
-    return model, read_data_json(run / _DATA_JSON, model.config)
+    device = default_device(device)
+    model = LyraEnsemble.from_pretrained(run, device) if (run / ENSEMBLE_MEMBER.format(0)).is_dir() else Lyra.from_pretrained(run, device=device)
+    info = read_data_json(run / _DATA_JSON, model.config)
+    info['transform'] = None
+    if (path := run / _TRANSFORM_JSON).is_file():
+        try: info['transform'] = TargetTransform.from_dict(json.loads(path.read_text(encoding='utf-8')))
+        except (UnicodeDecodeError, ValueError, TypeError) as err: raise ValueError(f"{path} is not a valid target transform: {err}") from None
+        if info['task'] != 'regression': raise ValueError(f"{path}: a target transform belongs to a regression run, not task {info['task']!r}")
+    return model, info
 
 # %% ../nbs/06a_cli.ipynb
 def _labelled(data: SeqData, # what a reader returned
@@ -195,20 +300,26 @@ def _labelled(data: SeqData, # what a reader returned
 _TRAIN_FILE = ('training file: CSV/TSV with a header line, FASTA (.fa, .fasta, ...) with --labels, or JSON lines (.jsonl); '
                'optionally .gz; omitted with --resume')
 _RUN_ARGS = ('path', 'seq_col', 'target_col', 'labels', 'alphabet', 'pad_char', 'task', 'epochs', 'batch_size', 'lr',
-             'patience', 'seed', 'valid_frac', 'test', 'test_labels', 'bidirectional', 'dropout', 'max_len', 'sampler', 'classes')
-_FILE_ARGS = ('path', 'labels', 'test', 'test_labels')
+             'patience', 'seed', 'valid_frac', 'test', 'test_labels', 'bidirectional', 'dropout', 'max_len', 'sampler', 'classes',
+             'valid', 'valid_labels', 'transform', 'ensemble', 'first_order', 'no_baselines', 'd_model', 'd_state', 'n_s4d',
+             'pgc_expansions', 'weight_decay', 'pos_weight', 'class_weights', 'time_limit')
+_FILE_ARGS = ('path', 'labels', 'test', 'test_labels', 'valid', 'valid_labels')
+
+def _checkpoints(out: Path, # run folder
+                ) -> list: # its checkpoint files: the run's own, or each ensemble member's
+    "Every checkpoint file of a run folder."
+    return [p for p in [out / CHECKPOINT_NAME, *sorted(out.glob(f"{ENSEMBLE_MEMBER.format('*')}/{CHECKPOINT_NAME}"))] if p.is_file()]
 
 def _refuse_unfinished(out: Path, # run folder of a new run
                       ):
     "Refuse to start a new run in a folder whose checkpoint belongs to an unfinished run (or cannot be read)."
-    checkpoint = out / CHECKPOINT_NAME
-    if not checkpoint.is_file(): return
-    try: _, state = read_checkpoint(checkpoint)
-    except CorruptFileError as err:
-        raise FileExistsError(f"{err}; move it away, or choose another --out") from None
-    if not state['done']:
-        raise FileExistsError(f"{out} holds an unfinished run (epoch {state['epoch']} of {state['settings']['epochs']} done): "
-                              f"continue it with `lyra_train --resume {out}`, or choose another --out")
+    for checkpoint in _checkpoints(out):
+        try: _, state = read_checkpoint(checkpoint)
+        except CorruptFileError as err:
+            raise FileExistsError(f"{err}; move it away, or choose another --out") from None
+        if not state['done']:
+            raise FileExistsError(f"{out} holds an unfinished run ({checkpoint.parent.name}: epoch {state['epoch']} of {state['settings']['epochs']} done): "
+                                  f"continue it with `lyra_train --resume {out}`, or choose another --out")
 
 def _run_args(given: dict, # the options of this call, by name
               out: str, # --out
@@ -223,7 +334,7 @@ def _run_args(given: dict, # the options of this call, by name
     path = Path(resume) / _ARGS_JSON
     if not path.is_file(): raise FileNotFoundError(f"{path} not found: --resume takes a run folder written by lyra_train")
     saved = json.loads(path.read_text(encoding='utf-8'))
-    if isinstance(saved, dict): saved = {'classes': None, **saved}     # runs started before --classes existed
+    if isinstance(saved, dict): saved = {**{k: defaults[k] for k in _RUN_ARGS}, **saved}   # runs saved before an option existed
     if not isinstance(saved, dict) or set(saved) != set(_RUN_ARGS): raise ValueError(f"{path} does not hold lyra_train's options")
     def same(k):
         if given[k] == defaults[k] or given[k] == saved[k]: return True
@@ -233,10 +344,51 @@ def _run_args(given: dict, # the options of this call, by name
                          + '; '.join(f"{k} was {saved[k]!r}, now {given[k]!r}" for k in clash))
     return saved
 
+# %% ../nbs/06a_cli.ipynb
+_UNITS = {'': 1, 's': 1, 'm': 60, 'h': 3600}
+
+def parse_duration(text: str | None, # e.g. '90s', '20m', '1.5h' or '300'
+                  ) -> float | None: # seconds; None for None
+    "Seconds in a duration such as `20m`."
+    if text is None: return None
+    match = re.fullmatch(r'\s*(\d+(?:\.\d*)?)\s*([smh]?)\s*', str(text).lower())
+    if not match or float(match[1]) <= 0: raise ValueError(f"--time_limit takes a positive duration such as 90s, 20m or 1.5h, got {text!r}")
+    return float(match[1]) * _UNITS[match[2]]
+
+def parse_numbers(text: str | None, # comma-separated numbers, e.g. '0.25,2'
+                  option: str, # the option, for messages
+                 ) -> list | None: # the numbers; None for None
+    "A list of numbers from a comma-separated option."
+    if text is None: return None
+    try: return [float(v) for v in str(text).split(',')]
+    except ValueError: raise ValueError(f"{option} takes comma-separated numbers such as 0.25,2, got {text!r}") from None
+
+# %% ../nbs/06a_cli.ipynb
+def balanced_weights(task: str, # one of `TASKS`
+                     train: SeqData, # training labels
+                     d_output: int = 1, # the model's outputs (classes)
+                    ) -> tuple: # (pos_weight or None, class_weights or None, why)
+    "Loss weights from the training labels' frequencies, for the classification tasks."
+    if task == 'regression': return None, None, 'regression: no class weights'
+    y = train.targets[~np.isnan(train.targets)]
+    if task == 'pairs':
+        labelled = (~np.isnan(train.targets)).sum(1)
+        total = float((labelled * (labelled - 1) / 2).sum())
+        positive = float((y >= 0).sum() / 2)
+        w = math.sqrt((total - positive) / max(positive, 1.0))
+        return w, None, f"sqrt(unpaired / paired) over {int(total):,} labelled pairs i < j"
+    if task == 'binary' or (task == 'per_position' and d_output == 1):
+        n_pos = float((y == 1).sum())
+        return (len(y) - n_pos) / max(n_pos, 1.0), None, f"negatives / positives over {len(y):,} training labels"
+    counts = np.bincount(y.astype(int), minlength=d_output).astype(float)
+    weights = np.where(counts > 0, len(y) / (d_output * np.maximum(counts, 1.0)), 1.0)
+    return None, weights.tolist(), f"n / (C n_c) over {len(y):,} training labels"
+
+# %% ../nbs/06a_cli.ipynb
 @call_parse
 def lyra_train(
     path: Param(_TRAIN_FILE, str, opt=False, nargs='?') = None, # training file: CSV/TSV with a header line, FASTA (.fa, .fasta, ...) with --labels, or JSON lines (.jsonl); optionally .gz; omitted with --resume
-    out: str = 'runs/lyra', # run folder to write: model, data.json, args.json, checkpoint, history, metrics.json, plots
+    out: str = 'runs/lyra', # run folder to write: model, data.json, args.json, checkpoint, history, metrics.json, baselines.json, plots
     seq_col: str = 'sequence', # CSV/TSV column (JSON key) holding the sequences
     target_col: str = 'target', # CSV/TSV column (JSON key) holding the targets: a number, a per-position label row, or a dot-bracket structure
     labels: str = None, # FASTA only: file with one target (label row, structure) per line, line i for record i
@@ -244,48 +396,83 @@ def lyra_train(
     pad_char: str = None, # padding character trimmed from both ends of each sequence, e.g. J
     task: str = 'regression', # 'regression', 'binary' (0/1), 'multiclass' (class indices 0..C-1), 'per_position' (a label per letter) or 'pairs' (dot-bracket structure)
     classes: str = None, # per_position: label symbols in class order, e.g. '.()'; default: digits or JSON lists
-    epochs: int = 50, # maximum number of epochs
-    batch_size: int = 64, # sequences per optimizer step (over all processes under torchrun)
-    lr: float = 1e-3, # peak learning rate of AdamW (linear warm-up, then cosine decay)
-    patience: int = 10, # stop after this many epochs without a better validation metric; 0 never stops early
-    seed: int = 0, # seeds the validation split, the initial weights, dropout and batch order
-    valid_frac: float = 0.1, # share of the training file held out for validation; identical sequences stay together
-    test: str = None, # optional test file in the same format, scored once with the chosen model
+    valid: str = None, # validation file in the same format; default: a share of the training file (--valid_frac)
+    valid_labels: str = None, # FASTA validation file only: its labels file
+    test: str = None, # optional test file in the same format, scored once with the chosen model and every baseline
     test_labels: str = None, # FASTA test file only: its labels file
+    transform: str = 'auto', # regression targets: 'auto' (chosen on held-out data by an additive probe), 'none', 'standardize', 'rank' or 'log'
+    ensemble: int = 1, # train this many models from seeds seed, seed+1, ...; lyra_predict averages them and writes their spread
+    epochs: int = None, # maximum number of epochs; default: enough for 2,000 optimizer steps, 10 to 100
+    batch_size: int = None, # sequences per optimizer step (over all processes under torchrun); default: 16 to 128 by data size
+    lr: float = 1e-3, # peak learning rate of AdamW (linear warm-up, then cosine decay)
+    weight_decay: float = 0.01, # AdamW weight decay of the weight matrices
+    patience: int = None, # stop after this many epochs without a better validation metric; 0 never stops early; default: 10 when the epoch is chosen on validation
+    time_limit: str = None, # stop training after this long, e.g. 20m or 1.5h, keeping the best epoch so far (an ensemble shares it)
+    seed: int = 0, # seeds the validation split, the initial weights, dropout and batch order
+    valid_frac: float = None, # share of the training file held out for validation (identical sequences stay together); default: 0.2 below 2,000 sequences, else 0.1
+    d_model: int = None, # model width; default 64
+    d_state: int = None, # S4D state size N (even); default 64
+    n_s4d: int = None, # number of S4D layers; default 1
+    pgc_expansions: str = None, # expansion of each PGC block, comma-separated; default 0.25,2
     bidirectional: store_true = False, # S4D kernels that also read the future (two-sided convolution)
-    dropout: float = 0.2, # dropout rate in the S4D layers
+    dropout: float = None, # dropout rate in the S4D layers; default 0 (the paper's 0.2 suits 500 epochs)
+    first_order: str = 'auto', # 'auto' (on for regression on aligned sequences of one length), 'on' or 'off': an additive first-order term set by ridge, the network trained on its residual
+    pos_weight: float = None, # binary, per_position and pairs: loss weight of the positive class; default from the training labels' frequencies
+    class_weights: str = None, # multiclass and multi-class per_position: comma-separated loss weights; default from the training labels' frequencies
+    no_baselines: store_true = False, # skip the reference models (ridge, logistic regression) fitted on the same split
     max_len: int = None, # refuse sequences longer than this (padding trimmed); lyra_predict and lyra_evaluate apply it too
     sampler: str = None, # batch order: 'bucket' (length-sorted) or 'distributed' (torch DistributedSampler); default: bucket, distributed under torchrun
     resume: str = None, # run folder of an interrupted lyra_train: continue from its last checkpoint, with the options in its args.json
     device: str = None, # 'cpu' or 'cuda'; default: CUDA when available (under torchrun: this process's GPU)
-    quiet: store_true = False, # hide the progress bar
+    quiet: store_true = False, # hide the progress bar and the choices made
 ):
-    "Train Lyra on a sequence file: choose the epoch on a validation split, score an optional test file once."
-    given = dict(path=path, seq_col=seq_col, target_col=target_col, labels=labels, alphabet=alphabet, pad_char=pad_char,
-                 task=task, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed, valid_frac=valid_frac,
-                 test=test, test_labels=test_labels, bidirectional=bidirectional, dropout=dropout, max_len=max_len, sampler=sampler,
-                 classes=classes)
+    "Train Lyra on a sequence file beside the baselines: choose the epoch on validation, score an optional test file once."
+    given = {k: v for k, v in locals().items() if k in _RUN_ARGS}
     defaults = {k: p.default for k, p in inspect.signature(lyra_train.__wrapped__).parameters.items()}
     a = _run_args(given, out, resume, defaults)
+    if a['first_order'] not in ('auto', 'on', 'off'): raise ValueError(f"--first_order takes auto, on or off, got {a['first_order']!r}")
+    if not isinstance(a['ensemble'], int) or a['ensemble'] < 1: raise ValueError(f"--ensemble takes a positive number of models, got {a['ensemble']!r}")
     out = Path(resume if resume is not None else out)
     world, rank, device = init_distributed(device)
+    say = print if rank == 0 and not quiet else (lambda *args: None)
     try:
-        data = _labelled(read_labelled(a['path'], a['task'], a['alphabet'], a['seq_col'], a['target_col'], a['labels'], a['classes'],
-                                       a['pad_char'], a['max_len']), a['path'])
-        train, valid = split_valid(data, a['valid_frac'], a['seed'])
-        test_data = None if a['test'] is None else _labelled(read_labelled(
-            a['test'], a['task'], a['alphabet'], a['seq_col'], a['target_col'], a['test_labels'], a['classes'], a['pad_char'],
-            a['max_len']), a['test'])
+        read = lambda p, lab: _labelled(read_labelled(p, a['task'], a['alphabet'], a['seq_col'], a['target_col'], lab, a['classes'],
+                                                      a['pad_char'], a['max_len']), p)
+        data = read(a['path'], a['labels'])
+        valid_data = None if a['valid'] is None else read(a['valid'], a['valid_labels'])
+        test_data = None if a['test'] is None else read(a['test'], a['test_labels'])
+        lengths = set(data.lengths.tolist()) | (set() if valid_data is None else set(valid_data.lengths.tolist()))
+        recipe = make_recipe(len(data) + (0 if valid_data is None else len(valid_data)), a['task'], len(lengths) == 1,
+                             batch_size=a['batch_size'], epochs=a['epochs'], dropout=a['dropout'], valid_frac=a['valid_frac'],
+                             n_valid=None if valid_data is None else len(valid_data))
+        train, valid = (data, valid_data) if valid_data is not None else split_valid(data, recipe.valid_frac, a['seed'])
+        first_order = recipe.first_order if a['first_order'] == 'auto' else a['first_order'] == 'on'
+        d_output = _n_outputs(a['task'], [train, valid])
+        pos_weight, class_weights, why = balanced_weights(a['task'], train, d_output)
+        pos_weight = pos_weight if a['pos_weight'] is None else a['pos_weight']
+        class_weights = class_weights if a['class_weights'] is None else parse_numbers(a['class_weights'], '--class_weights')
+        say(f"{len(train):,} training and {len(valid):,} validation sequences" + (f", {len(test_data):,} test" if test_data is not None else ''))
+        for name, value in (('batch_size', recipe.batch_size), ('epochs', recipe.epochs), ('dropout', recipe.dropout),
+                            ('select_epoch', recipe.select_epoch), ('first_order', first_order)):
+            say(f"  {name} {value}: {recipe.reasons[name] if not (name == 'first_order' and a['first_order'] != 'auto') else 'given'}")
+        if a['task'] != 'regression':
+            say(f"  loss weights {pos_weight if class_weights is None else class_weights}: "
+                + ('given' if a['pos_weight'] is not None or a['class_weights'] is not None else why))
+        model_kwargs = {'dropout': recipe.dropout, 'bidirectional': a['bidirectional'],
+                        **{k: a[k] for k in ('d_model', 'd_state', 'n_s4d') if a[k] is not None}}
+        if a['pgc_expansions'] is not None: model_kwargs['pgc_expansions'] = parse_numbers(a['pgc_expansions'], '--pgc_expansions')
+        fit_kwargs = {**recipe.fit_kwargs(), 'lr': a['lr'], 'weight_decay': a['weight_decay'], 'pos_weight': pos_weight,
+                      'class_weights': class_weights, 'sampler': a['sampler'], 'device': device, 'disable': quiet}
+        if a['patience'] is not None: fit_kwargs['patience'] = a['patience'] or None
         if rank == 0:
             out.mkdir(parents=True, exist_ok=True)
             _write_json(out / _ARGS_JSON, a)
-        metrics = train_run(out, train, valid, test_data, a['task'], a['seed'],
-                            dict(dropout=a['dropout'], bidirectional=a['bidirectional']),
+        metrics = train_run(out, train, valid, test_data, a['task'], a['seed'], model_kwargs,
                             dict(seq_col=a['seq_col'], pad_char=a['pad_char'], max_len=a['max_len'], classes=a['classes'],
                                  **({'target_col': a['target_col']} if a['task'] in POSITION_TASKS else {})),  # its label column
-                            resume=resume is not None,
-                            epochs=a['epochs'], batch_size=a['batch_size'], lr=a['lr'], patience=a['patience'] or None,
-                            sampler=a['sampler'], device=device, disable=quiet)
+                            resume=resume is not None, transform=a['transform'], ensemble=a['ensemble'], first_order=first_order,
+                            baselines=not a['no_baselines'], time_limit=parse_duration(a['time_limit']), verbose=rank == 0 and not quiet,
+                            **fit_kwargs)
         if rank == 0:
             print(json.dumps(metrics, indent=2))
             print(f"run folder: {out}")
@@ -297,6 +484,8 @@ def _prediction_frame(data: SeqData, # the sequences scored
                       z: torch.Tensor | list, # what `predict` returned, in the order of `data`
                       task: str, # one of `TASKS`
                       classes: str | None = None, # per_position: the class symbols, to write predicted classes as a string
+                      transform: TargetTransform | None = None, # regression: maps outputs back to measured units
+                      members: torch.Tensor | None = None, # an ensemble's member outputs (K, N, d_output): adds a spread column
                      ) -> pd.DataFrame: # id, sequence, then the task's prediction columns
     "Predictions as a table, one row per sequence."
     frame = pd.DataFrame({'id': data.names, 'sequence': data.sequences})
@@ -309,19 +498,25 @@ def _prediction_frame(data: SeqData, # the sequences scored
         pairs = [decode_pairs(torch.sigmoid(z_i)) for z_i in z]
         frame['structure'] = [pairs_to_dotbracket(p, len(z_i)) for p, z_i in zip(pairs, z)]
         frame['pairs'] = [json.dumps(p.tolist()) for p in pairs]
-    elif task == 'regression': frame['prediction'] = z[:, 0].numpy()
-    elif task == 'binary': frame['logit'], frame['probability'] = z[:, 0].numpy(), torch.sigmoid(z[:, 0]).numpy()
+    elif task == 'regression':
+        units = (lambda v: v.numpy()) if transform is None else transform.inverse
+        frame['prediction'] = units(z[:, 0])
+        if members is not None: frame['prediction_sd'] = np.stack([units(m[:, 0]) for m in members]).std(0)   # in measured units
+    elif task == 'binary':
+        frame['logit'], frame['probability'] = z[:, 0].numpy(), torch.sigmoid(z[:, 0]).numpy()
+        if members is not None: frame['probability_sd'] = torch.sigmoid(members[..., 0]).std(0, unbiased=False).numpy()
     else:
         frame['class'] = z.argmax(1).numpy()
         for c, p in enumerate(z.softmax(1).T): frame[f'p_{c}'] = p.numpy()
     return frame
 
-def predict_csv(model: Lyra, # a trained model
+def predict_csv(model: Lyra | LyraEnsemble, # a trained model or ensemble
                 chunks, # iterable of SeqData chunks, e.g. from `iter_sequences`
                 out: str | Path, # CSV file to write
                 task: str = 'regression', # the run's task: sets the prediction columns
                 batch_size: int = 256, # sequences per forward pass
                 classes: str | None = None, # per_position: the run's class symbols
+                transform: TargetTransform | None = None, # regression: the run's target transform
                ) -> int: # the number of predictions written
     "Score chunks one at a time, appending their predictions to a CSV that appears only once it is complete."
     n = 0
@@ -329,7 +524,11 @@ def predict_csv(model: Lyra, # a trained model
         nonlocal n
         with open(tmp, 'w', newline='', encoding='utf-8') as f:
             for chunk in chunks:
-                _prediction_frame(chunk, predict(model, chunk, batch_size), task, classes).to_csv(f, header=n == 0, index=False)
+                members = None
+                if isinstance(model, LyraEnsemble) and task in ('regression', 'binary'):
+                    members = torch.stack([predict(m, chunk, batch_size) for m in model.members])   # (K, N, 1)
+                z = predict(model, chunk, batch_size) if members is None else members.mean(0)
+                _prediction_frame(chunk, z, task, classes, transform, members).to_csv(f, header=n == 0, index=False)
                 n += len(chunk)
     atomic_write(out, write)
     return n
@@ -346,10 +545,10 @@ def lyra_predict(
     chunk_size: int = 65536, # sequences read, scored and written at a time; memory grows with it, not with the file
     device: str = None, # 'cpu' or 'cuda'; default: CUDA when available
 ):
-    "Predict every sequence of a file with a trained run and write the predictions as CSV, in input order."
+    "Predict every sequence of a file with a trained run and write the predictions as CSV, in input order (an ensemble's mean, with its spread)."
     model, info = load_run(run, device)
     chunks = iter_sequences(path, info['alphabet'], seq_col or info['seq_col'], info['pad_char'], id_col, info['max_len'], chunk_size)
-    n = predict_csv(model, chunks, out, info['task'], batch_size, info['classes'])
+    n = predict_csv(model, chunks, out, info['task'], batch_size, info['classes'], info['transform'])
     print(f"wrote {n} predictions to {out}")
 
 # %% ../nbs/06a_cli.ipynb
@@ -368,7 +567,7 @@ def lyra_evaluate(
     model, info = load_run(run, device)
     data = _labelled(read_labelled(path, info['task'], info['alphabet'], seq_col or info['seq_col'], target_col or info['target_col'],
                                    labels, info['classes'], info['pad_char'], info['max_len']), path)
-    metrics = {'file': str(path), 'n': len(data), **evaluate_task(info['task'], data.targets, predict(model, data, batch_size))}
+    metrics = {'file': str(path), 'n': len(data), **evaluate_task(info['task'], data.targets, _outputs(model, data, info['transform'], batch_size))}
     out = Path(out) if out else Path(run) / f"evaluate_{Path(path).name}.json"
     _write_json(out, metrics)
     print(json.dumps(metrics, indent=2))

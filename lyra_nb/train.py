@@ -622,6 +622,7 @@ def make_recipe(n: int, # labelled sequences (training and validation together)
                 epochs: int | None = None, # given: kept; None: from `min_steps`
                 dropout: float | None = None, # given: kept; None: 0
                 valid_frac: float | None = None, # given: kept; None: 0.2 below 2,000 sequences, else 0.1
+                n_valid: int | None = None, # validation sequences when a validation file gives them (then part of `n`)
                ) -> Recipe: # the settings and the reason for each
     "Training settings for `n` labelled sequences; the values given are kept."
     check_task(task)
@@ -632,8 +633,9 @@ def make_recipe(n: int, # labelled sequences (training and validation together)
         return given if given is not None else rule
     batch_size = choose('batch_size', batch_size, 16 if n < 2_000 else 32 if n < 10_000 else 64 if n < 50_000 else 128,
                         f"{n:,} labelled sequences: 16 below 2,000, 32 below 10,000, 64 below 50,000, else 128")
-    valid_frac = choose('valid_frac', valid_frac, 0.2 if n < 2_000 else 0.1, f"{n:,} labelled sequences: 20% below 2,000, else 10%")
-    n_train = n - round(n * valid_frac)
+    if n_valid is not None: valid_frac, reasons['valid_frac'] = n_valid / n, f"a validation file of {n_valid:,} sequences"
+    else: valid_frac = choose('valid_frac', valid_frac, 0.2 if n < 2_000 else 0.1, f"{n:,} labelled sequences: 20% below 2,000, else 10%")
+    n_train = n - (n_valid if n_valid is not None else round(n * valid_frac))
     steps = math.ceil(n_train / batch_size)
     epochs = choose('epochs', epochs, min(max_epochs, max(10, math.ceil(min_steps / steps))),
                     f"{steps} steps per epoch: at least {min_steps:,} steps, between 10 and {max_epochs} epochs")

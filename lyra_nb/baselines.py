@@ -225,6 +225,7 @@ def choose_transform(train: SeqData, # training sequences with one target column
                      folds: int = 5, # folds of that cross-validation
                      alphas: tuple = (0.1, 1.0, 10.0, 100.0, 1000.0), # ridge penalties; each candidate keeps its best
                      seed: int = 0, # seeds the folds
+                     margin: float = 0.01, # another candidate must beat the first one's score by this much to be chosen
                     ) -> TransformChoice: # the chosen kind, the scores, the protocol
     "Choose the target transform under which an additive model ranks held-out sequences best; the test set is never read."
     length = int(max(train.lengths.max(), valid.lengths.max()))
@@ -248,7 +249,8 @@ def choose_transform(train: SeqData, # training sequences with one target column
                 held.append(held_set.targets[:, 0]); predicted.append(model.predict(features(held_set)))
             best = max(best, spearman(np.concatenate(held), np.concatenate(predicted)))
         scores[kind] = float(best)
-    return TransformChoice(max(candidates, key=lambda k: (scores[k], -candidates.index(k))), scores, protocol)
+    best = max(candidates[1:], key=lambda k: (scores[k], -candidates.index(k)), default=candidates[0])
+    return TransformChoice(best if scores[best] > scores[candidates[0]] + margin else candidates[0], scores, protocol)
 
 # %% ../nbs/04a_baselines.ipynb
 def fit_baselines(train: SeqData, # training sequences with one target column

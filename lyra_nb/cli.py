@@ -318,7 +318,8 @@ def _refuse_unfinished(out: Path, # run folder of a new run
         except CorruptFileError as err:
             raise FileExistsError(f"{err}; move it away, or choose another --out") from None
         if not state['done']:
-            raise FileExistsError(f"{out} holds an unfinished run ({checkpoint.parent.name}: epoch {state['epoch']} of {state['settings']['epochs']} done): "
+            member = '' if checkpoint.parent == out else f"{checkpoint.parent.name}: "
+            raise FileExistsError(f"{out} holds an unfinished run ({member}epoch {state['epoch']} of {state['settings']['epochs']} done): "
                                   f"continue it with `lyra_train --resume {out}`, or choose another --out")
 
 def _run_args(given: dict, # the options of this call, by name

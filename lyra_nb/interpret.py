@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from .cli import load_run
 from .data import Alphabet, get_alphabet
+from .model import LyraEnsemble
 from .s4d import S4D
 
 # %% ../nbs/09_interpret.ipynb
@@ -399,7 +400,7 @@ def lyra_scan(
     eps = pairwise_epistasis(model, seq, positions, alphabet, batch_size, output, disable=quiet)
     epistasis_table(eps, seq, positions, alphabet, offset).to_csv(out / 'pairwise_epistasis.csv', index=False)
     figures = {'mutational_scan.png': plot_mutational_scan(scan), 'pairwise_epistasis.png': plot_pairwise_epistasis(eps, seq, positions, alphabet, offset)}
-    views = kernel_views(model, len(seq))
+    views = kernel_views(model.members[0] if isinstance(model, LyraEnsemble) else model, len(seq))   # an ensemble: its first member's kernels
     if views: figures['kernels.png'] = plot_kernel_views(views[0])
     for name, fig in figures.items(): fig.savefig(out / name, dpi=120, bbox_inches='tight'); plt.close(fig)
     summary = {'run': str(run), 'sequence': seq, 'length': len(seq), 'wild_type_score': scan.attrs['wild_type_score'],

@@ -31,7 +31,7 @@ def test_train_writes_run_folder(run):
     folder = tmp / 'run'
     assert sorted(p.name for p in folder.iterdir()) == sorted([
         'config.json', 'model.safetensors', 'data.json', 'args.json', 'checkpoint.safetensors', 'history.json',
-        'history.csv', 'metrics.json', 'learning_curve.png', 'predicted_vs_measured.png'])
+        'history.csv', 'metrics.json', 'learning_curve.png', 'predicted_vs_measured.png', 'baselines.json', 'transform.json'])
     config = json.loads((folder / 'config.json').read_text())
     assert (config['d_input'], config['d_output'], config['bidirectional'], config['dropout']) == (4, 1, True, 0.1)
     assert json.loads((folder / 'data.json').read_text()) == {
@@ -43,7 +43,12 @@ def test_train_writes_run_folder(run):
     metrics = json.loads((folder / 'metrics.json').read_text())
     assert (metrics['n_train'], metrics['n_valid'], metrics['n_test']) == (160, 40, 60)
     assert metrics['metric'] == 'spearman' and metrics['best_epoch'] in (1, 2)
-    assert metrics['valid']['spearman'] == history[metrics['best_epoch'] - 1]['valid_spearman']  # the chosen epoch's
+    assert metrics['epoch_kept'] == 2                    # 40 validation sequences are too few to choose: the last epoch
+    assert metrics['valid']['spearman'] == pytest.approx(history[1]['valid_spearman'], abs=1e-9)   # the kept epoch's
+    assert set(metrics['baselines']) == {'ridge_onehot', 'ridge_kmer'} and 'Lyra' in metrics['summary']
+    baselines = json.loads((folder / 'baselines.json').read_text())
+    assert set(baselines['ridge_onehot']['test']) == {'spearman', 'pearson', 'r2', 'mse'}
+    assert json.loads((folder / 'transform.json').read_text())['kind'] == metrics['transform']
     assert set(metrics['test']) == {'spearman', 'pearson', 'r2', 'mse'}
     for png in ('learning_curve.png', 'predicted_vs_measured.png'):
         assert (folder / png).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
@@ -57,6 +62,17 @@ def test_predict_in_input_order(run, cli):
     assert list(pred.columns) == ['id', 'sequence', 'prediction']
     assert list(pred.id) == list(given.name) and list(pred.sequence) == list(given.seq)
     assert pred.prediction.notna().all() and pred.prediction.std() > 0
+
+
+def test_ensemble_predicts_mean_and_spread(tmp_path, cli, toy_csv):
+    toy_csv(tmp_path / 'train.csv', 120, seed=1)
+    cli('lyra_train', tmp_path / 'train.csv', '--out', tmp_path / 'ens', '--seq_col', 'seq', '--target_col', 'y', '--alphabet', 'dna',
+        '--epochs', 1, '--d_model', 16, '--d_state', 16, '--ensemble', 2, '--quiet')
+    assert sorted(p.name for p in (tmp_path / 'ens').iterdir() if p.is_dir()) == ['member_0', 'member_1']
+    cli('lyra_predict', tmp_path / 'ens', tmp_path / 'train.csv', '--out', tmp_path / 'pred.csv')
+    pred = pd.read_csv(tmp_path / 'pred.csv')
+    assert list(pred.columns) == ['id', 'sequence', 'prediction', 'prediction_sd']
+    assert (pred.prediction_sd > 0).all()                # two seeds never agree exactly
 
 
 def test_evaluate_matches_train_time_test_score(run, cli):

@@ -166,5 +166,6 @@ def test_streamed_prediction_in_input_order(runs, cli, tmp_path, toy_csv):
     pred, given = pd.read_csv(tmp_path / 'pred.csv'), pd.read_csv(test_csv)
     assert len(pred) == n and list(pred.id) == list(given.name) and pred.id.is_unique  # every row once, in order
     model, info = load_run(runs['tmp'] / 'straight', 'cpu')
-    whole = predict(model, read_sequences(test_csv, 'dna', 'seq'))[:, 0]          # one pass over the whole file
+    whole = torch.as_tensor(info['transform'].inverse(predict(model, read_sequences(test_csv, 'dna', 'seq'))[:, 0]),
+                            dtype=torch.float32)                                 # one pass over the whole file, in measured units
     torch.testing.assert_close(torch.tensor(pred.prediction.values, dtype=torch.float32), whole, rtol=1e-5, atol=1e-5)

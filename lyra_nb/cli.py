@@ -18,7 +18,7 @@ import torch
 import torch.distributed as dist
 from fastcore.script import Param, call_parse, store_true
 
-from .baselines import choose_transform, fit_baselines
+from .baselines import choose_transform, fit_baselines, variable_sites
 from .data import SeqData, TRANSFORMS, TargetTransform, _check_pad_char, _is_fasta, get_alphabet, group_split, iter_fasta, iter_table
 from .model import CONFIG_NAME, ENSEMBLE_MEMBER, WEIGHTS_NAME, CorruptFileError, Lyra, LyraEnsemble, atomic_write, write_text_atomic
 from .train import CHECKPOINT_NAME, _world, additive_start, default_device, fit, init_distributed, make_recipe, predict, read_checkpoint
@@ -161,6 +161,7 @@ def train_run(out: str | Path, # run folder to write (created; its files are rep
               transform: str = 'auto', # regression targets: 'auto' (chosen by `choose_transform`) or a `TargetTransform` kind
               ensemble: int = 1, # models trained from seeds seed, seed + 1, ...; predictions are their mean
               first_order: bool = False, # aligned regression data: the additive start (`additive_start`)
+              max_pair_features: int = 20_000, # with first_order: also a second-order term over the variable sites' letter pairs when it has at most this many weights; 0: never
               baselines: bool = True, # fit the reference models of `fit_baselines` on the same split, into baselines.json
               time_limit: float | None = None, # seconds for all of training, shared equally by the ensemble's members
               verbose: bool = False, # print the transform choice and the comparison with the baselines
@@ -187,12 +188,17 @@ def train_run(out: str | Path, # run folder to write (created; its files are rep
     L = int(train.lengths[0])
     if first_order and not (task == 'regression' and set(train.lengths.tolist()) == set(valid.lengths.tolist()) == {L}):
         raise ValueError("the first-order path needs regression targets and aligned sequences (one length in train and valid)")
+    pair_sites = ()
+    if first_order:
+        sites = tuple(int(s) for s in variable_sites(train))
+        if 0 < math.comb(len(sites), 2) * train.alphabet.width ** 2 <= max_pair_features: pair_sites = sites
+        say(f"explicit terms: first order over {L} positions" + (f", second order over the letter pairs of sites {list(pair_sites)}" if pair_sites else ''))
     members, results = [], []
     for k in range(ensemble):
         folder = out if ensemble == 1 else out / ENSEMBLE_MEMBER.format(k)
         torch.manual_seed(seed + k)
         model = Lyra(d_input=train.alphabet.width, d_output=_n_outputs(task, [train, valid]), task=task,
-                     first_order=L if first_order else 0, **(model_kwargs or {}))
+                     first_order=L if first_order else 0, pair_sites=pair_sites, **(model_kwargs or {}))
         member_train = additive_start(model, fit_train, fit_valid) if first_order else fit_train
         limit = None if time_limit is None else time_limit / ensemble
         results.append(fit(model, member_train, fit_valid, task, seed=seed + k, checkpoint_dir=folder, resume=resume, time_limit=limit, **fit_kwargs))
@@ -207,7 +213,7 @@ def train_run(out: str | Path, # run folder to write (created; its files are rep
                'stopped_early': result.stopped_early, 'out_of_time': any(r.out_of_time for r in results),
                'n_train': len(train), 'n_valid': len(valid), 'transform': None if t is None else t.kind,
                'transform_scores': None if choice is None else {'protocol': choice.protocol, **choice.scores},
-               'first_order': first_order, 'ensemble': ensemble}
+               'first_order': first_order, 'pair_sites': list(pair_sites), 'ensemble': ensemble}
     if ensemble > 1: metrics['members'] = [{'best_epoch': r.best_epoch, 'epoch_kept': kept(r), 'epochs_run': len(r.history)} for r in results]
     if rank > 0: return metrics                                      # rank 0 alone scores, fits the baselines and writes
     if ensemble == 1 and t is None and metrics['epoch_kept'] == result.best_epoch:   # the chosen epoch's row, already scored
@@ -417,7 +423,7 @@ def lyra_train(
     pgc_expansions: str = None, # expansion of each PGC block, comma-separated; default 0.25,2
     bidirectional: store_true = False, # S4D kernels that also read the future (two-sided convolution)
     dropout: float = None, # dropout rate in the S4D layers; default 0 (the paper's 0.2 suits 500 epochs)
-    first_order: str = 'auto', # 'auto' (on for regression on aligned sequences of one length), 'on' or 'off': an additive first-order term set by ridge, the network trained on its residual
+    first_order: str = 'auto', # 'auto' (on for regression on aligned sequences of one length), 'on' or 'off': explicit first-order terms (and second-order ones over the variable sites when they are few) set by ridge, the network trained on the residual
     pos_weight: float = None, # binary, per_position and pairs: loss weight of the positive class; default from the training labels' frequencies
     class_weights: str = None, # multiclass and multi-class per_position: comma-separated loss weights; default from the training labels' frequencies
     no_baselines: store_true = False, # skip the reference models (ridge, logistic regression) fitted on the same split

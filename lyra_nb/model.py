@@ -57,6 +57,7 @@ class LyraConfig:
     chunk_size: int = 4096 # inference without gradients: longer sequences run the local layers in chunks of this many positions and the long convolutions in channel groups (same outputs, less memory); 0: never
     channel_group: int = 8 # channels per long convolution in chunked inference
     first_order: int = 0 # aligned inputs of this many positions get an additive first-order term (one weight per position and letter); 0: none
+    pair_sites: tuple = () # with first_order: 0-based sites whose letter pairs get a second-order term (one weight per site pair and letter pair)
 
     def __post_init__(self):
         def bad(name, want): raise ValueError(f"LyraConfig.{name} must be {want}, got {getattr(self, name)!r}")
@@ -84,6 +85,11 @@ class LyraConfig:
         if self.pooling not in ('mean', 'none'): raise ValueError(f"LyraConfig.pooling must be 'mean' or 'none', got {self.pooling!r}")
         if self.task in POSITION_TASKS and self.pooling != 'none': raise ValueError(f"LyraConfig.task {self.task!r} gives an output per position: it needs pooling='none', got {self.pooling!r}")
         if self.task == 'pairs' and self.d_output != 1: raise ValueError(f"LyraConfig.task 'pairs' has one logit per position pair: d_output must be 1, got {self.d_output}")
+        if not isinstance(self.pair_sites, (list, tuple)) or not all(isinstance(s, int) and not isinstance(s, bool) for s in self.pair_sites): bad('pair_sites', 'a list of site indices')
+        self.pair_sites = tuple(self.pair_sites)
+        if self.pair_sites:
+            if len(self.pair_sites) < 2 or list(self.pair_sites) != sorted(set(self.pair_sites)) or self.pair_sites[0] < 0 or self.pair_sites[-1] >= self.first_order:
+                raise ValueError(f"LyraConfig.pair_sites must be at least two increasing sites in 0..first_order-1 (first_order={self.first_order}), got {list(self.pair_sites)}")
         if self.first_order and self.pooling != 'mean': raise ValueError(f"LyraConfig.first_order adds one value per sequence: it needs a sequence task (pooling='mean'), not task {self.task!r}")
         if self.fft_backend not in ('torch', 'flashfftconv'): raise ValueError(f"LyraConfig.fft_backend must be 'torch' or 'flashfftconv', got {self.fft_backend!r}")
 
@@ -141,6 +147,11 @@ class Lyra(nn.Module):
         if config.first_order:                                           # (B, L * d_input) -> (B, d_output), zero at the start
             self.first_order = nn.Linear(config.first_order * config.d_input, config.d_output, **factory)
             nn.init.zeros_(self.first_order.weight); nn.init.zeros_(self.first_order.bias)
+        self.second_order = None
+        if config.pair_sites:                                            # (B, P * d_input**2) -> (B, d_output), P site pairs
+            n_pairs = len(config.pair_sites) * (len(config.pair_sites) - 1) // 2
+            self.second_order = nn.Linear(n_pairs * config.d_input ** 2, config.d_output, bias=False, **factory)
+            nn.init.zeros_(self.second_order.weight)
 
     def _check(self, x, mask):
         if x.ndim != 3 or x.shape[-1] != self.config.d_input:
@@ -158,6 +169,12 @@ class Lyra(nn.Module):
             lengths = sorted(set((mask.sum(1) if mask is not None else torch.full((len(x),), x.shape[1])).tolist()))
             raise ValueError(f"this model's first-order term reads aligned sequences of {L} positions, got lengths {lengths[:5]}")
         return x.flatten(1)                                  # (B, L, d_input) -> (B, L * d_input)
+
+    def _pair_products(self, x):
+        "Products x_{i,a} x_{j,b} for every pair of `pair_sites` i < j and letters a, b, flattened: `(B, P * d_input**2)`."
+        s = x[:, list(self.config.pair_sites)]              # (B, S, d_input)
+        i, j = torch.triu_indices(len(self.config.pair_sites), len(self.config.pair_sites), 1, device=x.device)
+        return (s[:, i, :, None] * s[:, j, None, :]).flatten(1)   # (B, P, d_input, d_input) -> (B, P * d_input**2)
 
     def features(self,
                  x: torch.Tensor, # one-hot letters, (B, L, d_input)
@@ -185,7 +202,10 @@ class Lyra(nn.Module):
             y = self.decoder(h)                              # (B, L, d_output)
             return y if mask is None else y * mask[..., None].to(y.dtype)  # padded positions read 0
         y = self.decoder(masked_mean(h, mask))               # (B, D) -> (B, d_output)
-        return y if self.first_order is None else y + self.first_order(self._aligned(x, mask))
+        if self.first_order is None: return y
+        flat = self._aligned(x, mask)                        # (B, L * d_input)
+        y = y + self.first_order(flat)
+        return y if self.second_order is None else y + self.second_order(self._pair_products(x))
 
 # %% ../nbs/04_model.ipynb
 def optim_groups(model: nn.Module, # a Lyra model (or any module holding S4DKernels)

@@ -571,26 +571,32 @@ def _main():
 if __name__ == '__main__' and getattr(globals().get('__spec__'), 'name', None) == 'lyra_nb.train': _main()
 
 # %% ../nbs/06_train.ipynb
-def additive_start(model: Lyra, # a regression model built with `first_order` = the aligned length; its term is set and frozen
+def additive_start(model: Lyra, # a regression model built with `first_order` = the aligned length (and maybe `pair_sites`); its terms are set and frozen
                    train: SeqData, # aligned training sequences, one (transformed) target column
                    valid: SeqData, # aligned validation sequences: choose the ridge penalty
                    folds: int = 5, # cross-fitting folds
                    alphas: tuple = (0.1, 1.0, 10.0, 100.0, 1000.0), # ridge penalties to try
                   ) -> SeqData: # `train` with targets y - f_{-k}(x) + f(x), to train the rest of the model on
-    "Copy a ridge fit on one-hot letters into the model's first-order term, freeze it, and return targets whose network share is the cross-fitted residual."
-    L, c = model.config.first_order, model.config
+    "Copy a ridge fit (on one-hot letters, plus letter pairs at `pair_sites`) into the model's explicit terms, freeze them, and return targets whose network share is the cross-fitted residual."
+    c = model.config
+    L, W = c.first_order, train.alphabet.width
     if not L: raise ValueError("additive_start needs a model built with first_order = the aligned length (LyraConfig.first_order)")
     if c.task != 'regression' or c.d_output != 1: raise ValueError(f"additive_start fits one regression target, not task {c.task!r} with d_output={c.d_output}")
     for name, data in (('train', train), ('valid', valid)):
         if (bad := np.flatnonzero(data.lengths != L)).size:
             raise ValueError(f"{name}: the first-order term reads aligned sequences of {L} positions; {data.names[bad[0]]!r} has {data.lengths[bad[0]]}")
-    ridge = RidgeBaseline.fit(train, valid, alphas, length=L)
-    weight = np.zeros(L * train.alphabet.width)
+    ridge = RidgeBaseline.fit(train, valid, alphas, length=L, features='pairwise' if c.pair_sites else 'onehot', max_features=math.inf)
+    if ridge.features.sites and ridge.features.sites != c.pair_sites:
+        raise ValueError(f"the model's pair_sites {list(c.pair_sites)} are not the training set's variable sites {list(ridge.features.sites)}")
+    weight = np.zeros(L * W + (0 if model.second_order is None else model.second_order.weight.shape[1]))
     weight[ridge.features.columns] = ridge.model.coef_                 # constant columns carry no weight
     with torch.no_grad():
-        model.first_order.weight.copy_(torch.as_tensor(weight, dtype=model.first_order.weight.dtype)[None])
+        model.first_order.weight.copy_(torch.as_tensor(weight[:L * W], dtype=model.first_order.weight.dtype)[None])
         model.first_order.bias.fill_(float(ridge.model.intercept_))
-    model.first_order.requires_grad_(False)
+        if model.second_order is not None:
+            model.second_order.weight.copy_(torch.as_tensor(weight[L * W:], dtype=model.second_order.weight.dtype)[None])
+    for term in (model.first_order, model.second_order):
+        if term is not None: term.requires_grad_(False)
     X, y = ridge.features(train), train.targets[:, 0]
     held_out = np.empty(len(train))
     for fit_idx, held_idx in GroupKFold(min(folds, len(set(train.sequences)))).split(X, groups=train.sequences):

@@ -147,6 +147,7 @@ class Lyra(nn.Module):
         if config.first_order:                                           # (B, L * d_input) -> (B, d_output), zero at the start
             self.first_order = nn.Linear(config.first_order * config.d_input, config.d_output, **factory)
             nn.init.zeros_(self.first_order.weight); nn.init.zeros_(self.first_order.bias)
+            nn.init.zeros_(self.decoder.weight); nn.init.zeros_(self.decoder.bias)   # the network's share starts at zero too
         self.second_order = None
         if config.pair_sites:                                            # (B, P * d_input**2) -> (B, d_output), P site pairs
             n_pairs = len(config.pair_sites) * (len(config.pair_sites) - 1) // 2

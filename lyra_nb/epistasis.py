@@ -17,7 +17,7 @@ def all_sequences(
     length:int, # number of positions l
     alphabet_size:int, # letters per position q
     dtype=torch.float64, # float64 keeps the exact identities on this page exact
-)->torch.Tensor: # every sequence one-hot, in lexicographic order, (q**l, l, q)
+)->torch.Tensor: # every sequence one-hot, in lexicographic order, (q^l, l, q)
     "One-hot encodings of all `alphabet_size**length` sequences."
     letters = torch.cartesian_prod(*[torch.arange(alphabet_size)] * length).reshape(-1, length)  # (q**l, l)
     return torch.nn.functional.one_hot(letters, alphabet_size).to(dtype)

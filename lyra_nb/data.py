@@ -20,6 +20,7 @@ from fastcore.basics import patch
 import numpy as np
 import pandas as pd
 import torch
+from scipy.special import ndtr, ndtri
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 # %% ../nbs/05_data.ipynb
@@ -549,16 +550,6 @@ def group_split(groups: Sequence, # one hashable group key per item, e.g. the se
 TRANSFORMS = ('none', 'standardize', 'rank', 'log')
 _N_QUANTILES = 1001
 
-def _normal_ppf(p: np.ndarray, # probabilities in (0, 1)
-               ) -> np.ndarray: # the standard normal quantiles
-    "Inverse of the standard normal distribution function."
-    return math.sqrt(2) * torch.special.erfinv(torch.as_tensor(2 * p - 1, dtype=torch.float64)).numpy()
-
-def _normal_cdf(z: np.ndarray, # values
-               ) -> np.ndarray: # the standard normal distribution function at z
-    "The standard normal distribution function."
-    return 0.5 * (1 + torch.special.erf(torch.as_tensor(z, dtype=torch.float64) / math.sqrt(2)).numpy())
-
 # %% ../nbs/05_data.ipynb
 @dataclass
 class TargetTransform:
@@ -606,7 +597,7 @@ def __call__(self: TargetTransform,
     y = np.asarray(y, dtype=np.float64)
     if self.kind == 'none': return y.copy()
     if self.kind == 'rank':
-        return _normal_ppf(np.interp(y, self.quantiles, self.probabilities))   # beyond the range: the extreme scores
+        return ndtri(np.interp(y, self.quantiles, self.probabilities))       # normal scores; beyond the range: the extreme ones
     if self.kind == 'log': y = np.log(np.maximum(y + self.shift, self.floor))
     return (y - self.center) / self.scale
 
@@ -617,7 +608,7 @@ def inverse(self: TargetTransform,
     "Map model outputs back to the units of the training targets."
     z = np.asarray(z.detach().cpu() if torch.is_tensor(z) else z, dtype=np.float64)
     if self.kind == 'none': return z.copy()
-    if self.kind == 'rank': return np.interp(_normal_cdf(z), self.probabilities, self.quantiles)
+    if self.kind == 'rank': return np.interp(ndtr(z), self.probabilities, self.quantiles)
     v = self.center + self.scale * z
     return np.exp(v) - self.shift if self.kind == 'log' else v
 

@@ -229,24 +229,22 @@ def choose_transform(train: SeqData, # training sequences with one target column
                     ) -> TransformChoice: # the chosen kind, the scores, the protocol
     "Choose the target transform under which an additive model ranks held-out sequences best; the test set is never read."
     length = int(max(train.lengths.max(), valid.lengths.max()))
-    if len(train) + len(valid) >= cv_below:
-        splits, pool = [(np.arange(len(train)), None)], None
+    if len(train) + len(valid) >= cv_below:                             # fit on train, score on valid
+        pool, splits = _pooled(train, valid), [(np.arange(len(train)), np.arange(len(train), len(train) + len(valid)))]
         protocol = f'validation split ({len(valid)} sequences)'
-    else:
+    else:                                                               # K folds over train and valid together
         pool = _pooled(train, valid)
         splits = list(KFold(folds, shuffle=True, random_state=seed).split(np.arange(len(pool))))
         protocol = f'{folds}-fold cross-validation over the {len(pool)} training and validation sequences'
-    features = Features.fit(train if pool is None else pool, 'onehot', length)
+    X, y = Features.fit(pool, 'onehot', length)(pool), pool.targets[:, 0]  # one design matrix for every fit
     scores = {}
     for kind in candidates:
         best = -math.inf
         for alpha in alphas:
             held, predicted = [], []
             for fit_idx, held_idx in splits:
-                fit_set, held_set = (train, valid) if pool is None else (pool[fit_idx], pool[held_idx])
-                t = TargetTransform.fit(fit_set.targets, kind)
-                model = Ridge(alpha=alpha).fit(features(fit_set), t(fit_set.targets[:, 0]))
-                held.append(held_set.targets[:, 0]); predicted.append(model.predict(features(held_set)))
+                t = TargetTransform.fit(y[fit_idx], kind)
+                held.append(y[held_idx]); predicted.append(Ridge(alpha=alpha).fit(X[fit_idx], t(y[fit_idx])).predict(X[held_idx]))
             best = max(best, spearman(np.concatenate(held), np.concatenate(predicted)))
         scores[kind] = float(best)
     best = max(candidates[1:], key=lambda k: (scores[k], -candidates.index(k)), default=candidates[0])

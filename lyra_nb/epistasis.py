@@ -101,7 +101,7 @@ def planted_landscape(
 def vandermonde(
     lam:torch.Tensor, # complex poles λ_n, one per conjugate pair, (N/2,)
     length:int, # number of lags L
-)->torch.Tensor: # powers λ_n**ℓ for ℓ = 0..L-1, (N/2, L)
+)->torch.Tensor: # powers λ_n^ℓ for ℓ = 0..L-1, (N/2, L)
     "Vandermonde matrix V[n, ℓ] = λ_n**ℓ."
     return lam[:, None] ** torch.arange(length, device=lam.device)
 
@@ -110,7 +110,7 @@ def ssm_kernel(
     lam:torch.Tensor, # complex poles λ_n, one per conjugate pair, (N/2,)
     c_tilde:torch.Tensor, # complex output weights C̃_n, B folded in, (N/2,)
     length:int, # number of lags L
-)->torch.Tensor: # real kernel K_ℓ = 2 Re Σ_n C̃_n λ_n**ℓ, (L,)
+)->torch.Tensor: # real kernel K_ℓ = 2 Re Σ_n C̃_n λ_n^ℓ, (L,)
     "Diagonal-SSM convolution kernel K = 2·Re(Vᵀ C̃)."
     return 2 * (vandermonde(lam, length).T @ c_tilde).real
 

@@ -271,7 +271,7 @@ def fit_baselines(train: SeqData, # training sequences with one target column
         if test is not None: out[name]['test'] = evaluate_task(task, test.targets, predict(test))
     if task == 'regression':
         t = transform or TargetTransform('none')
-        fit_set = SeqData(train.sequences, t(train.targets), train.alphabet, train.names)
+        fit_set = train.with_targets(t(train.targets))
         for kind in ('onehot', 'pairwise') if aligned else ('onehot', 'kmer'):
             try: ridge = RidgeBaseline.fit(fit_set, valid, length=length, features=kind, max_features=max_pair_features)
             except ValueError as err:                                   # only the pairwise model has a budget to exceed

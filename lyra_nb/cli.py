@@ -8,7 +8,7 @@ __all__ = ['read_sequences', 'iter_sequences', 'split_valid', 'plot_outputs', 't
            'lyra_evaluate']
 
 # %% ../nbs/06a_cli.ipynb
-import inspect, json, math, re, shutil
+import inspect, itertools, json, math, re, shutil
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -104,14 +104,6 @@ def plot_outputs(data: SeqData, # the labelled sequences scored
     i = int(np.argmax(data.lengths))
     return plot_pair_map(torch.sigmoid(z[i]), partners_to_pairs(data.targets[i]), title=f"{title}: {data.names[i]}")
 
-def _with_targets(data: SeqData, # labelled sequences
-                  targets: np.ndarray, # new targets, (N, 1)
-                 ) -> SeqData: # a copy of `data` holding `targets`
-    "The same sequences with other targets (e.g. transformed ones)."
-    out = data[np.arange(len(data))]
-    out.targets = np.asarray(targets, dtype=np.float64).reshape(len(data), -1)
-    return out
-
 def _outputs(model, # a Lyra or a LyraEnsemble
              data: SeqData, # sequences to score
              transform: TargetTransform | None, # regression: maps outputs back to measured units
@@ -143,7 +135,7 @@ def _clear_stale(out: Path, # run folder
                 ):
     "Remove the model files of an earlier run of the other shape (a single model, or an ensemble), so that only the new one loads."
     if ensemble == 1:
-        for k in range(10_000):
+        for k in itertools.count():
             if not (member := out / ENSEMBLE_MEMBER.format(k)).is_dir(): break
             shutil.rmtree(member)
     else:
@@ -184,7 +176,7 @@ def train_run(out: str | Path, # run folder to write (created; its files are rep
             say(f"transform {transform}: the additive probe's held-out Spearman by transform, {choice.protocol}: "
                 + ', '.join(f"{k} {v:.4f}" for k, v in choice.scores.items()))
         t = TargetTransform.fit(train.targets, transform)
-    fit_train, fit_valid = (train, valid) if t is None else (_with_targets(train, t(train.targets)), _with_targets(valid, t(valid.targets)))
+    fit_train, fit_valid = (train, valid) if t is None else (train.with_targets(t(train.targets)), valid.with_targets(t(valid.targets)))
     L = int(train.lengths[0])
     if first_order and not (task == 'regression' and set(train.lengths.tolist()) == set(valid.lengths.tolist()) == {L}):
         raise ValueError("the first-order path needs regression targets and aligned sequences (one length in train and valid)")
@@ -217,13 +209,15 @@ def train_run(out: str | Path, # run folder to write (created; its files are rep
                'first_order': first_order, 'pair_sites': list(pair_sites), 'ensemble': ensemble}
     if ensemble > 1: metrics['members'] = [{'best_epoch': r.best_epoch, 'epoch_kept': kept(r), 'epochs_run': len(r.history)} for r in results]
     if rank > 0: return metrics                                      # rank 0 alone scores, fits the baselines and writes
+    shown, shown_name, shown_z = valid, 'validation set', None
     if ensemble == 1 and t is None and metrics['epoch_kept'] == result.best_epoch:   # the chosen epoch's row, already scored
         metrics['valid'] = {m: result.best[f'valid_{m}'] for m in task_metrics(task, model.config.d_output)}
-    else: metrics['valid'] = evaluate_task(task, valid.targets, _outputs(model, valid, t))
-    shown, shown_name = valid, 'validation set'
+    else:
+        shown_z = _outputs(model, valid, t)
+        metrics['valid'] = evaluate_task(task, valid.targets, shown_z)
     if test is not None:
-        metrics.update(n_test=len(test), test=evaluate_task(task, test.targets, _outputs(model, test, t)))
-        shown, shown_name = test, 'test set'
+        shown, shown_name, shown_z = test, 'test set', _outputs(model, test, t)
+        metrics.update(n_test=len(test), test=evaluate_task(task, test.targets, shown_z))
     table = fit_baselines(train, valid, test, task, t) if baselines else {}
     metrics['baselines'] = {name: ({'skipped': b['skipped']} if 'skipped' in b else {s: b[s][metric] for s in ('valid', 'test') if s in b})
                             for name, b in table.items()}
@@ -243,7 +237,8 @@ def train_run(out: str | Path, # run folder to write (created; its files are rep
         atomic_write(folder / 'history.csv', lambda tmp, r=r: r.to_frame().to_csv(tmp, index=False))
     _write_json(out / 'metrics.json', metrics)
     _save_figure(plot_history(result), out / 'learning_curve.png')
-    _save_figure(plot_outputs(shown, _outputs(model, shown, t), task, shown_name), out / 'predicted_vs_measured.png')
+    if shown_z is None: shown_z = _outputs(model, shown, t)                     # predicted once, for the metrics and the plot
+    _save_figure(plot_outputs(shown, shown_z, task, shown_name), out / 'predicted_vs_measured.png')
     return metrics
 
 # %% ../nbs/06a_cli.ipynb
@@ -454,15 +449,13 @@ def lyra_train(
                              batch_size=a['batch_size'], epochs=a['epochs'], dropout=a['dropout'], valid_frac=a['valid_frac'],
                              n_valid=None if valid_data is None else len(valid_data))
         train, valid = (data, valid_data) if valid_data is not None else split_valid(data, recipe.valid_frac, a['seed'])
-        first_order = recipe.first_order if a['first_order'] == 'auto' else a['first_order'] == 'on'
+        if a['first_order'] != 'auto': recipe.first_order, recipe.reasons['first_order'] = a['first_order'] == 'on', 'given'
         d_output = _n_outputs(a['task'], [train, valid])
         pos_weight, class_weights, why = balanced_weights(a['task'], train, d_output)
         pos_weight = pos_weight if a['pos_weight'] is None else a['pos_weight']
         class_weights = class_weights if a['class_weights'] is None else parse_numbers(a['class_weights'], '--class_weights')
         say(f"{len(train):,} training and {len(valid):,} validation sequences" + (f", {len(test_data):,} test" if test_data is not None else ''))
-        for name, value in (('batch_size', recipe.batch_size), ('epochs', recipe.epochs), ('dropout', recipe.dropout),
-                            ('select_epoch', recipe.select_epoch), ('first_order', first_order)):
-            say(f"  {name} {value}: {recipe.reasons[name] if not (name == 'first_order' and a['first_order'] != 'auto') else 'given'}")
+        for line in recipe.explain(): say(f"  {line}")
         if a['task'] != 'regression':
             say(f"  loss weights {pos_weight if class_weights is None else class_weights}: "
                 + ('given' if a['pos_weight'] is not None or a['class_weights'] is not None else why))
@@ -478,7 +471,7 @@ def lyra_train(
         metrics = train_run(out, train, valid, test_data, a['task'], a['seed'], model_kwargs,
                             dict(seq_col=a['seq_col'], pad_char=a['pad_char'], max_len=a['max_len'], classes=a['classes'],
                                  **({'target_col': a['target_col']} if a['task'] in POSITION_TASKS else {})),  # its label column
-                            resume=resume is not None, transform=a['transform'], ensemble=a['ensemble'], first_order=first_order,
+                            resume=resume is not None, transform=a['transform'], ensemble=a['ensemble'], first_order=recipe.first_order,
                             baselines=not a['no_baselines'], time_limit=parse_duration(a['time_limit']), verbose=rank == 0 and not quiet,
                             **fit_kwargs)
         if rank == 0:

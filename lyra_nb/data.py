@@ -551,6 +551,18 @@ TRANSFORMS = ('none', 'standardize', 'rank', 'log')
 _N_QUANTILES = 1001
 
 # %% ../nbs/05_data.ipynb
+@patch
+def with_targets(self: SeqData,
+                 targets, # new targets, (N, T) or (N,), one row per sequence
+                ) -> SeqData: # a copy of `self` (ids, padding, extra columns) holding `targets`
+    "The same sequences with other targets, e.g. transformed ones."
+    out = self[np.arange(len(self))]
+    targets = np.array(targets, dtype=np.float64).reshape(len(self), -1)
+    if targets.shape[1] != len(out.target_names): out.target_names = [f'y{j}' for j in range(targets.shape[1])]
+    out.targets = targets
+    return out
+
+# %% ../nbs/05_data.ipynb
 @dataclass
 class TargetTransform:
     "A monotone map of regression targets, fitted on training targets only, and its inverse back to their units."

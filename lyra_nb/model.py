@@ -338,6 +338,14 @@ def load_checked(path, # safetensors file
 
 # %% ../nbs/04_model.ipynb
 CONFIG_NAME, WEIGHTS_NAME = 'config.json', 'model.safetensors'
+ENSEMBLE_MEMBER = 'member_{}' # sub-folder of an ensemble's member k
+
+def _ensemble_size(folder: Path, # a folder that may hold member_0/, member_1/, ...
+                  ) -> int: # the number of consecutive member folders from member_0
+    "How many members an ensemble folder holds (0: none)."
+    k = 0
+    while (folder / ENSEMBLE_MEMBER.format(k) / CONFIG_NAME).is_file(): k += 1
+    return k
 
 def _save_pretrained(self: Lyra,
                      folder, # folder to write config.json and model.safetensors into (created if missing)
@@ -365,8 +373,7 @@ def _from_pretrained(cls, folder, # a folder written by `save_pretrained`
                     ) -> Lyra: # the model, in eval mode
     "Rebuild a model from `save_pretrained` output: validate the config, verify the weights, then load them strictly."
     folder = Path(folder)
-    if not (folder / CONFIG_NAME).is_file() and (folder / 'member_0' / CONFIG_NAME).is_file():
-        k = sum(1 for _ in folder.glob('member_*/' + CONFIG_NAME))
+    if not (folder / CONFIG_NAME).is_file() and (k := _ensemble_size(folder)):
         raise FileNotFoundError(f"{folder} holds an ensemble of {k} models: load it with LyraEnsemble.from_pretrained")
     for name in (CONFIG_NAME, WEIGHTS_NAME):
         if not (folder / name).is_file(): raise FileNotFoundError(f"{folder / name} not found: is {folder} a folder written by save_pretrained?")
@@ -383,8 +390,6 @@ def _from_pretrained(cls, folder, # a folder written by `save_pretrained`
 Lyra.save_pretrained, Lyra.from_pretrained = _save_pretrained, classmethod(_from_pretrained)
 
 # %% ../nbs/04_model.ipynb
-ENSEMBLE_MEMBER = 'member_{}'
-
 class LyraEnsemble(nn.Module):
     "K Lyra models of one configuration, trained from different seeds; the output is their mean."
     def __init__(self, members, # `Lyra` models with equal configs
@@ -422,13 +427,6 @@ def save_pretrained(self: LyraEnsemble,
     folder = Path(folder)
     for k, member in enumerate(self.members): member.save_pretrained(folder / ENSEMBLE_MEMBER.format(k))
     return folder
-
-def _ensemble_size(folder: Path, # a folder that may hold member_0/, member_1/, ...
-                  ) -> int: # the number of consecutive member folders from member_0
-    "How many members an ensemble folder holds (0: none)."
-    k = 0
-    while (folder / ENSEMBLE_MEMBER.format(k) / CONFIG_NAME).is_file(): k += 1
-    return k
 
 @patch(cls_method=True)
 def from_pretrained(cls: LyraEnsemble,

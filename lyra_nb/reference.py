@@ -6,6 +6,8 @@
 __all__ = ['vandermonde_kernel', 'rms_norm_reference', 's4d_reference', 'pgc_reference', 'reference_forward', 'ReferenceLyra']
 
 # %% ../nbs/04b_reference.ipynb
+import itertools
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -88,12 +90,10 @@ def reference_forward(model: nn.Module, # a `lyra_nb.model.Lyra`; its parameters
     y = F.linear(pooled, model.decoder.weight, model.decoder.bias)     # (B, d_output)
     if model.config.first_order:                                       # the additive term of aligned inputs
         y = y + F.linear(x.reshape(len(x), -1), model.first_order.weight, model.first_order.bias)
-    for a in range(len(model.config.pair_sites)):                      # the pairwise term, one site pair at a time
-        for b in range(a + 1, len(model.config.pair_sites)):
-            k = sum(len(model.config.pair_sites) - 1 - r for r in range(a)) + b - a - 1          # the pair's block of weights
-            W = x.shape[-1]
-            C = model.second_order.weight[:, k * W * W:(k + 1) * W * W].reshape(-1, W, W)   # (d_output, W, W)
-            y = y + torch.einsum('ba,oac,bc->bo', x[:, model.config.pair_sites[a]], C, x[:, model.config.pair_sites[b]])
+    W = x.shape[-1]
+    for k, (a, b) in enumerate(itertools.combinations(model.config.pair_sites, 2)):  # the pairwise term, site pair k at a time
+        C = model.second_order.weight[:, k * W * W:(k + 1) * W * W].reshape(-1, W, W)       # (d_output, W, W)
+        y = y + torch.einsum('ba,oac,bc->bo', x[:, a], C, x[:, b])          # x_a^T C_ab x_b
     return y
 
 class ReferenceLyra(nn.Module):

@@ -601,7 +601,7 @@ def additive_start(model: Lyra, # a regression model built with `first_order` = 
     held_out = np.empty(len(train))
     for fit_idx, held_idx in GroupKFold(min(folds, len(set(train.sequences)))).split(X, groups=train.sequences):
         held_out[held_idx] = Ridge(alpha=ridge.alpha).fit(X[fit_idx], y[fit_idx]).predict(X[held_idx])
-    return SeqData(train.sequences, y - held_out + ridge.model.predict(X), train.alphabet, train.names, train.target_names, train.source)
+    return train.with_targets(y - held_out + ridge.model.predict(X))
 
 # %% ../nbs/06_train.ipynb
 @dataclass
@@ -614,6 +614,10 @@ class Recipe:
     select_epoch: bool # True: keep the epoch with the best validation metric; False: keep the last
     first_order: bool # use the additive start (aligned regression data)
     reasons: dict # setting -> why it has its value
+
+    def explain(self) -> list: # one line per choice: 'name value: reason'
+        "What was chosen and why, for printing."
+        return [f"{name} {getattr(self, name)}: {self.reasons[name]}" for name in ('batch_size', 'epochs', 'dropout', 'select_epoch', 'first_order')]
 
     def fit_kwargs(self) -> dict: # epochs, batch_size, restore_best and patience for `fit`
         "The `fit` arguments of this recipe."

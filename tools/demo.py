@@ -30,8 +30,7 @@ def main():
     recipe = make_recipe(len(data), 'regression', aligned=len(set(data.lengths.tolist())) == 1)
     train, valid = split_valid(data, recipe.valid_frac, seed=SEED)
     print(f"Gifford CDR3 demo: {len(train)} train, {len(valid)} validation, {len(test)} test sequences")
-    for name in ('batch_size', 'epochs', 'dropout', 'select_epoch', 'first_order'):
-        print(f"  {name} {getattr(recipe, name)}: {recipe.reasons[name]}")
+    for line in recipe.explain(): print(f"  {line}")
     metrics = train_run(OUT, train, valid, test, task='regression', seed=SEED, model_kwargs={'dropout': recipe.dropout},
                         data_info=dict(seq_col='CDR3', pad_char='J'), first_order=recipe.first_order, device='cpu',
                         verbose=True, **recipe.fit_kwargs())

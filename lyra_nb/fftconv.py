@@ -6,7 +6,6 @@
 __all__ = ['next_fast_len', 'fft_conv']
 
 # %% ../nbs/01_fftconv.ipynb
-import math
 from functools import lru_cache
 
 import torch

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lyra_nb.train import toy_data
+from lyra_nb.data import toy_data
 
 
 def pytest_addoption(parser):

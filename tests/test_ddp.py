@@ -1,4 +1,4 @@
-"""Multi-process training on PyTorch's own engine: `torchrun --nproc_per_node=2 -m lyra_nb.train` (gloo, CPU) against
+"""Multi-process training on PyTorch's own engine: `torchrun --nproc_per_node=2 -m lyra_nb train` (gloo, CPU) against
 one process with the same global batch and the same DistributedSampler order (`lyra_train --sampler distributed`).
 The two must give the same loss curve and final weights to float tolerance: DDP's gradient is the average of the two
 processes' gradients, summed in another order than one process sums them. Marked slow: it starts three interpreters
@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from lyra_nb.model import Lyra
-from lyra_nb.train import toy_data
+from lyra_nb.data import toy_data
 
 TORCHRUN = Path(sys.executable).with_name('torchrun')
 
@@ -23,7 +23,7 @@ def test_two_gloo_processes_match_one_process(tmp_path, command, script_env):
     args = [tmp_path / 'train.csv', '--alphabet', 'dna', '--epochs', 3, '--batch_size', 32, '--lr', 0.01, '--seed', 2,
             '--dropout', 0, '--device', 'cpu', '--quiet']
     launcher = [str(TORCHRUN)] if TORCHRUN.exists() else [sys.executable, '-m', 'torch.distributed.run']
-    ddp = subprocess.Popen([*launcher, '--standalone', '--nproc_per_node=2', '-m', 'lyra_nb.train', *map(str, args),
+    ddp = subprocess.Popen([*launcher, '--standalone', '--nproc_per_node=2', '-m', 'lyra_nb', 'train', *map(str, args),
                             '--out', str(tmp_path / 'ddp')], env=script_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     one = subprocess.run(command('lyra_train', *args, '--sampler', 'distributed', '--out', tmp_path / 'one'),
                          env=script_env, capture_output=True, text=True, timeout=600)

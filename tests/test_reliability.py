@@ -10,8 +10,11 @@ import pytest
 import torch
 from safetensors import safe_open
 
-from lyra_nb.cli import load_run, lyra_predict, lyra_train, read_sequences
-from lyra_nb.model import CorruptFileError, Lyra
+from lyra_nb.cli import lyra_predict, lyra_train
+from lyra_nb.data import read_sequences
+from lyra_nb.runs import load_run
+from lyra_nb.files import CorruptFileError
+from lyra_nb.model import Lyra
 from lyra_nb.train import CHECKPOINT_NAME, predict, read_checkpoint
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lyra_nb.tasks import dotbracket_to_pairs, pair_sequences, pairs_to_dotbracket, partners_to_pairs, toy_hairpins, toy_sites
+from lyra_nb.data import pair_sequences, toy_hairpins, toy_sites
+from lyra_nb.structure import dotbracket_to_pairs, pairs_to_dotbracket, partners_to_pairs
 
 def label_string(row: np.ndarray) -> str:
     "Per-position 0/1 targets of one sequence as a digit string."

@@ -57,7 +57,7 @@ def predict_child(run: Path, data: Path, out: Path, chunk_size: int, batch_size:
 
 def check_output(out: Path, data: Path, n: int, run: Path, sample: int = 2000, seed: int = 1) -> dict:
     "Every id once and in order, finite predictions, and a random sample equal to an in-process prediction."
-    from lyra_nb.cli import load_run
+    from lyra_nb.runs import load_run
     from lyra_nb.data import SeqData
     from lyra_nb.train import predict
     wanted = set(np.random.default_rng(seed).choice(n, sample, replace=False).tolist())

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from lyra_nb.cli import split_valid, train_run
+from lyra_nb.runs import split_valid, train_run
 from lyra_nb.data import load_demo
 from lyra_nb.train import make_recipe
 

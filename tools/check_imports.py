@@ -1,0 +1,62 @@
+"""The package's reading order, checked: every module of lyra_nb is exported by one numbered notebook, and
+
+1. a module imports only modules exported by notebooks numbered before its own (so there are no circles);
+2. package modules are imported at the top of a module, never inside a function or class;
+3. no module imports another module's `_private` names.
+
+Run from the repository root: `python tools/check_imports.py`. Prints each violation and exits 1 if there is any."""
+import ast, re, sys
+from pathlib import Path
+
+PACKAGE = Path('lyra_nb')
+SOURCE = re.compile(r'File to edit: \.\./nbs/(\d+)_\w+\.ipynb')
+
+
+def notebook_number(path: Path) -> int:
+    "The number of the notebook that exports `path`, read from nbdev's header."
+    m = SOURCE.search(path.read_text(encoding='utf-8')[:500])
+    if not m: raise SystemExit(f"{path}: no 'File to edit: ../nbs/NN_name.ipynb' header; is it exported by nbdev?")
+    return int(m.group(1))
+
+
+def package_imports(tree: ast.Module, module: str) -> list:
+    "(imported module, imported names, line, at top level) for each import of a lyra_nb module."
+    top = {id(node) for node in tree.body}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 1: target = node.module or ''
+            elif node.level == 0 and (node.module or '').startswith('lyra_nb'): target = node.module.removeprefix('lyra_nb').lstrip('.')
+            else: continue
+            names = [a.name for a in node.names]
+            if not target: target, names = names[0], []  # `from . import data`
+            found.append((target.split('.')[0], names, node.lineno, id(node) in top))
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.startswith('lyra_nb.'): found.append((a.name.split('.')[1], [], node.lineno, id(node) in top))
+    return found
+
+
+def violations() -> list:
+    modules = {p.stem: p for p in sorted(PACKAGE.glob('*.py')) if p.stem not in ('__init__', '_modidx')}
+    number = {m: notebook_number(p) for m, p in modules.items()}
+    problems = []
+    for m, path in modules.items():
+        for target, names, line, at_top in package_imports(ast.parse(path.read_text(encoding='utf-8')), m):
+            where = f"{path}:{line}"
+            if target not in number: problems.append(f"{where}: imports lyra_nb.{target}, which no notebook exports"); continue
+            if not at_top: problems.append(f"{where}: imports lyra_nb.{target} inside a function or class; import at the top")
+            if number[target] >= number[m]:
+                problems.append(f"{where}: lyra_nb.{m} (notebook {number[m]:02d}) imports lyra_nb.{target} "
+                                f"(notebook {number[target]:02d}); a module may import only modules of earlier notebooks")
+            if private := [n for n in names if n.startswith('_')]:
+                problems.append(f"{where}: imports private names {private} from lyra_nb.{target}")
+    return problems
+
+
+if __name__ == '__main__':
+    found = violations()
+    for p in found: print(p)
+    n = len(list(PACKAGE.glob('*.py'))) - 2
+    print(f"import order: {n} modules, {len(found)} violations")
+    sys.exit(1 if found else 0)

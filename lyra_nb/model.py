@@ -15,7 +15,6 @@ import torch.nn as nn
 from fastcore.basics import patch
 
 from .checks import is_int, is_number
-from .fftconv import fft_conv
 from .files import load_checked, read_json, save_checked, write_text_atomic
 from .heads import PairHead
 from .pgc import PGC, RMSNorm
@@ -233,12 +232,11 @@ def _features_in_chunks(self: Lyra,
             piece = norm(h[:, start:start + chunk])                    # (B, chunk, D)
             if mask is not None: piece = piece * mask[:, start:start + chunk, None].to(piece.dtype)
             u[:, :, start:start + chunk] = piece.transpose(1, 2)
-        k, causal = s4d.conv_kernel(L)                                 # (H, L) or (H, 2L-1), cached in inference
-        for g in range(0, D, group):                                   # u becomes the S4D's activation, group by group
-            ug = u[:, g:g + group]                                     # (B, group, L)
-            ug.copy_(s4d.activation(fft_conv(ug, k[g:g + group], causal, s4d.backend) + s4d.D[g:g + group, None] * ug))
+        kernel = s4d.conv_kernel(L)                                    # (H, L) or (H, 2L-1), cached in inference
+        for g in range(0, D, group):                                   # u becomes the S4D's mixing, group by group
+            u[:, g:g + group] = s4d.mix(u[:, g:g + group], slice(g, g + group), kernel)  # (B, group, L)
         for start in range(0, L, chunk):
-            h[:, start:start + chunk] += s4d.glu(s4d.output(u[:, :, start:start + chunk].transpose(1, 2)))  # (B, chunk, D)
+            h[:, start:start + chunk] += s4d.project(u[:, :, start:start + chunk].transpose(1, 2))  # (B, chunk, D)
     return h
 
 # %% ../nbs/12_model.ipynb

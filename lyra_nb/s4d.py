@@ -23,20 +23,21 @@ class S4DKernel(nn.Module):
                  d_state: int = 64, # N real modes per channel (N/2 complex-conjugate pairs); even
                  dt_min: float = 1e-3, # smallest initial step size
                  dt_max: float = 1e-1, # largest initial step size
-                 cache_size: int = 4, # kernel lengths kept for inference (eval mode, no gradients); 0 turns caching off
+                 cache_size: int = 4, # kernel lengths kept for inference (eval mode, no gradients); 0: no cache
                  device=None, dtype=None):
         super().__init__()
         if d_model < 1: raise ValueError(f"d_model must be >= 1, got {d_model}")
-        if d_state < 2 or d_state % 2: raise ValueError(f"d_state must be a positive even number (N/2 conjugate pairs), got {d_state}")
+        if d_state < 2 or d_state % 2:
+            raise ValueError(f"d_state must be a positive even number (N/2 conjugate pairs), got {d_state}")
         if not 0 < dt_min <= dt_max: raise ValueError(f"need 0 < dt_min <= dt_max, got dt_min={dt_min}, dt_max={dt_max}")
         H, half = d_model, d_state // 2
         factory = dict(device=device, dtype=dtype or torch.get_default_dtype())
         log_dt = torch.rand(H, **factory) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min)
         self.log_dt = nn.Parameter(log_dt)                                              # (H,)
-        self.C = nn.Parameter(torch.randn(H, half, 2, **factory) * 0.5 ** 0.5)           # (H, N/2, 2): real view of complex C
+        self.C = nn.Parameter(torch.randn(H, half, 2, **factory) * 0.5 ** 0.5)           # (H, N/2, 2): complex C
         self.log_A_real = nn.Parameter(torch.full((H, half), math.log(0.5), **factory))  # Re A = -exp(.) = -1/2
         self.A_imag = nn.Parameter(math.pi * torch.arange(half, **factory).repeat(H, 1)) # Im A = pi n
-        self.cache_size, self._cache = cache_size, OrderedDict()                         # length -> (parameter key, K)
+        self.cache_size, self._cache = cache_size, OrderedDict()                         # length -> (key, K)
 
     def modes(self):
         "Discretised modes `(dtA, C_tilde)`, each (H, N/2) complex: `dtA` = Δ·A and `C_tilde` = C·(exp(Δ·A) − 1)/A."
@@ -45,60 +46,70 @@ class S4DKernel(nn.Module):
         C_tilde = torch.view_as_complex(self.C) * torch.expm1(dtA) / A # (H, N/2)
         return dtA, C_tilde
 
-    def compute(self,
-                length: int, # L, number of lags
-               ) -> torch.Tensor: # kernels K, (H, L): K[h, l] = 2 Re sum_n C̃ exp(Δ A_n l)
-        "Kernels for lags 0..L-1, from a short and a long Vandermonde factor multiplied together; never cached."
-        if length < 1: raise ValueError(f"kernel length must be >= 1, got {length}")
-        dtA, C_tilde = self.modes()                                     # (H, N/2) each
-        H = dtA.shape[0]
-        width = math.isqrt(length - 1) + 1                              # m: m*m >= L
-        n_blocks = -(-length // width)                                  # ceil(L / m)
-        real = self.log_dt.dtype
-        r = torch.arange(width, device=dtA.device, dtype=real)
-        starts = torch.arange(n_blocks, device=dtA.device, dtype=real) * width
-        within = torch.exp(dtA[:, :, None] * r)                         # (H, N/2, m): lambda^r
-        across = C_tilde[:, None, :] * torch.exp(dtA[:, None, :] * starts[:, None])  # (H, n_blocks, N/2): C̃ lambda^(qm)
-        lhs = torch.cat([across.real, -across.imag], dim=-1)            # (H, n_blocks, N)
-        rhs = torch.cat([within.real, within.imag], dim=1)              # (H, N, m)
-        return 2 * torch.bmm(lhs, rhs).reshape(H, n_blocks * width)[:, :length]  # (H, L)
+# %% ../nbs/02_s4d.ipynb
+@patch
+def compute(self: S4DKernel,
+            length: int, # L, number of lags
+           ) -> torch.Tensor: # kernels K, (H, L): K[h, l] = 2 Re sum_n C̃ exp(Δ A_n l)
+    "Kernels for lags 0..L-1, from a short and a long Vandermonde factor multiplied together; never cached."
+    if length < 1: raise ValueError(f"kernel length must be >= 1, got {length}")
+    dtA, C_tilde = self.modes()                                     # (H, N/2) each
+    H = dtA.shape[0]
+    width = math.isqrt(length - 1) + 1                              # m: m*m >= L
+    n_blocks = -(-length // width)                                  # ceil(L / m)
+    real = self.log_dt.dtype
+    r = torch.arange(width, device=dtA.device, dtype=real)
+    starts = torch.arange(n_blocks, device=dtA.device, dtype=real) * width
+    within = torch.exp(dtA[:, :, None] * r)                         # (H, N/2, m): lambda^r
+    across = C_tilde[:, None, :] * torch.exp(dtA[:, None, :] * starts[:, None])  # (H, n_blocks, N/2): C̃ lambda^(qm)
+    lhs = torch.cat([across.real, -across.imag], dim=-1)            # (H, n_blocks, N)
+    rhs = torch.cat([within.real, within.imag], dim=1)              # (H, N, m)
+    return 2 * torch.bmm(lhs, rhs).reshape(H, n_blocks * width)[:, :length]  # (H, L)
 
-    def _parameter_key(self):
-        "What identifies the current parameter values: storage, dtype, device and in-place version of each."
-        return tuple((p.data_ptr(), p.dtype, p.device, p._version) for p in (self.log_dt, self.C, self.log_A_real, self.A_imag))
+# %% ../nbs/02_s4d.ipynb
+@patch
+def _parameter_key(self: S4DKernel):
+    "What identifies the current parameter values: storage, dtype, device and in-place version of each."
+    return tuple((p.data_ptr(), p.dtype, p.device, p._version) for p in (self.log_dt, self.C, self.log_A_real, self.A_imag))
 
-    def forward(self,
-                length: int, # L, number of lags
-               ) -> torch.Tensor: # kernels K, (H, L); a cached tensor in inference, not to be modified in place
-        "Kernels for lags 0..L-1: `compute(length)`, reused across calls in eval mode when gradients are off."
-        if self.training or torch.is_grad_enabled() or self.cache_size < 1: return self.compute(length)
-        key, hit = self._parameter_key(), self._cache.get(length)
-        if hit is not None and hit[0] == key:
-            self._cache.move_to_end(length)
-            return hit[1]
-        K = self.compute(length)
-        self._cache[length] = (key, K)
+@patch
+def forward(self: S4DKernel,
+            length: int, # L, number of lags
+           ) -> torch.Tensor: # kernels K, (H, L); a cached tensor in inference, not to be modified in place
+    "Kernels for lags 0..L-1: `compute(length)`, reused across calls in eval mode when gradients are off."
+    if self.training or torch.is_grad_enabled() or self.cache_size < 1: return self.compute(length)
+    key, hit = self._parameter_key(), self._cache.get(length)
+    if hit is not None and hit[0] == key:
         self._cache.move_to_end(length)
-        while len(self._cache) > self.cache_size: self._cache.popitem(last=False)  # least recently used
-        return K
+        return hit[1]
+    K = self.compute(length)
+    self._cache[length] = (key, K)
+    self._cache.move_to_end(length)
+    while len(self._cache) > self.cache_size: self._cache.popitem(last=False)  # least recently used
+    return K
 
-    def clear_cache(self):
-        "Forget every cached kernel (needed only after writing parameters through `.data`)."
-        self._cache.clear()
+# %% ../nbs/02_s4d.ipynb
+@patch
+def clear_cache(self: S4DKernel):
+    "Forget every cached kernel (needed only after writing parameters through `.data`)."
+    self._cache.clear()
 
-    def train(self, mode: bool = True):
-        "Set training mode (`eval()` calls this too); either way the cache starts empty."
-        self.clear_cache()
-        return super().train(mode)
+@patch
+def train(self: S4DKernel, mode: bool = True):
+    "Set training mode (`eval()` calls this too); either way the cache starts empty."
+    self.clear_cache()
+    return nn.Module.train(self, mode)
 
-    def _apply(self, fn, *args, **kwargs):
-        self.clear_cache()                                              # .to(), .double(), .cuda() move or convert parameters
-        return super()._apply(fn, *args, **kwargs)
+@patch
+def _apply(self: S4DKernel, fn, *args, **kwargs):
+    self.clear_cache()                                              # .to(), .double(), .cuda() move or convert parameters
+    return nn.Module._apply(self, fn, *args, **kwargs)
 
-    def __getstate__(self):
-        state = super().__getstate__()
-        state['_cache'] = OrderedDict()                                 # copies and pickles carry no cached kernels
-        return state
+@patch
+def __getstate__(self: S4DKernel):
+    state = nn.Module.__getstate__(self)
+    state['_cache'] = OrderedDict()                                 # copies and pickles carry no cached kernels
+    return state
 
 # %% ../nbs/02_s4d.ipynb
 class S4D(nn.Module):
@@ -122,28 +133,46 @@ class S4D(nn.Module):
         self.output = nn.Linear(d_model, 2 * d_model, **factory)  # the 1x1 convolution
         self.glu = nn.GLU(dim=-1)
 
-    def conv_kernel(self,
-                    length: int, # L
-                   ): # (kernel, causal): (H, L) causal, or (H, 2L-1) two-sided with lag 0 at index L-1
-        "The convolution kernel for sequences of length L, and whether it is causal."
-        K = self.kernel(length)                                         # (H, L) or (2H, L)
-        if not self.bidirectional: return K, True
-        past, future = K[:self.d_model], K[self.d_model:]              # (H, L) each
-        return torch.cat([future[:, 1:].flip(-1), past], dim=-1), False # (H, 2L-1): lags -(L-1)..-1, then 0..L-1
+# %% ../nbs/02_s4d.ipynb
+@patch
+def conv_kernel(self: S4D,
+                length: int, # L
+               ): # (kernel, causal): (H, L) causal, or (H, 2L-1) two-sided with lag 0 at index L-1
+    "The convolution kernel for sequences of length L, and whether it is causal."
+    K = self.kernel(length)                                         # (H, L) or (2H, L)
+    if not self.bidirectional: return K, True
+    past, future = K[:self.d_model], K[self.d_model:]              # (H, L) each
+    return torch.cat([future[:, 1:].flip(-1), past], dim=-1), False # (H, 2L-1): lags -(L-1)..-1, then 0..L-1
 
-    def forward(self,
-                x: torch.Tensor, # input, (B, L, H)
-                mask: torch.Tensor | None = None, # True at real positions, (B, L); padding is zeroed first
-               ) -> torch.Tensor: # output, (B, L, H)
-        "Apply the layer to a batch of sequences."
-        if x.ndim != 3 or x.shape[-1] != self.d_model:
-            raise ValueError(f"S4D expects (B, L, {self.d_model}), got {tuple(x.shape)}")
-        if mask is not None: x = x * mask[..., None].to(x.dtype)
-        u = x.transpose(1, 2)                                           # (B, L, H) -> (B, H, L)
-        k, causal = self.conv_kernel(u.shape[-1])
-        y = fft_conv(u, k, causal=causal, backend=self.backend) + self.D[:, None] * u  # (B, H, L)
-        y = self.dropout(self.activation(y))                            # (B, H, L)
-        return self.glu(self.output(y.transpose(1, 2)))                 # (B, H, L) -> (B, L, 2H) -> (B, L, H)
+@patch
+def mix(self: S4D,
+        u: torch.Tensor, # input, channels first, (B, h, L): all H channels, or the group `channels`
+        channels: slice = slice(None), # which of the H channels `u` holds
+        kernel: tuple | None = None, # `conv_kernel(L)`, when the caller already has it
+       ) -> torch.Tensor: # GELU(K * u + D u), (B, h, L)
+    "The global mixing: each channel's long convolution with its kernel, plus the skip D u, then GELU."
+    k, causal = kernel or self.conv_kernel(u.shape[-1])
+    y = fft_conv(u, k[channels], causal=causal, backend=self.backend) + self.D[channels, None] * u  # (B, h, L)
+    return self.activation(y)
+
+@patch
+def project(self: S4D,
+            y: torch.Tensor, # mixed features, (B, L, H)
+           ) -> torch.Tensor: # (B, L, H)
+    "The position-wise output map: a 1x1 convolution to 2H channels, then a GLU."
+    return self.glu(self.output(y))                                 # (B, L, 2H) -> (B, L, H)
+
+@patch
+def forward(self: S4D,
+            x: torch.Tensor, # input, (B, L, H)
+            mask: torch.Tensor | None = None, # True at real positions, (B, L); padding is zeroed first
+           ) -> torch.Tensor: # output, (B, L, H)
+    "Apply the layer to a batch of sequences."
+    if x.ndim != 3 or x.shape[-1] != self.d_model:
+        raise ValueError(f"S4D expects (B, L, {self.d_model}), got {tuple(x.shape)}")
+    if mask is not None: x = x * mask[..., None].to(x.dtype)
+    y = self.dropout(self.mix(x.transpose(1, 2)))                   # (B, L, H) -> (B, H, L)
+    return self.project(y.transpose(1, 2))                          # (B, L, H)
 
 # %% ../nbs/02_s4d.ipynb
 @patch
@@ -165,4 +194,4 @@ def step(self: S4D,
     dtA, C_tilde = self.kernel.modes()                                # (H, N/2) each
     state = torch.exp(dtA) * state + x_t[..., None]                  # (B, H, N/2)
     y = 2 * (C_tilde * state).sum(-1).real + self.D * x_t            # (B, H)
-    return self.glu(self.output(self.activation(y))), state
+    return self.project(self.activation(y)), state

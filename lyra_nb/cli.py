@@ -36,10 +36,7 @@ def _labelled(data: SeqData, # what a reader returned
 # %% ../nbs/17_cli.ipynb
 _TRAIN_FILE = ('training file: CSV/TSV with a header line, FASTA (.fa, .fasta, ...) with --labels, or JSON lines (.jsonl); '
                'optionally .gz; omitted with --resume')
-_RUN_ARGS = ('path', 'seq_col', 'target_col', 'labels', 'alphabet', 'pad_char', 'task', 'epochs', 'batch_size', 'lr',
-             'patience', 'seed', 'valid_frac', 'test', 'test_labels', 'bidirectional', 'dropout', 'max_len', 'sampler', 'classes',
-             'valid', 'valid_labels', 'transform', 'ensemble', 'first_order', 'no_baselines', 'd_model', 'd_state', 'n_s4d',
-             'pgc_expansions', 'weight_decay', 'pos_weight', 'class_weights', 'time_limit')
+_CALL_ARGS = ('out', 'resume', 'device', 'quiet')   # how this call runs; every other option of lyra_train is the run's
 _FILE_ARGS = ('path', 'labels', 'test', 'test_labels', 'valid', 'valid_labels')
 
 def _checkpoints(out: Path, # run folder
@@ -72,12 +69,12 @@ def _run_args(given: dict, # the options of this call, by name
     path = Path(resume) / ARGS_JSON
     if not path.is_file(): raise FileNotFoundError(f"{path} not found: --resume takes a run folder written by lyra_train")
     saved = read_json(path)
-    if isinstance(saved, dict): saved = {**{k: defaults[k] for k in _RUN_ARGS}, **saved}   # runs saved before an option existed
-    if not isinstance(saved, dict) or set(saved) != set(_RUN_ARGS): raise ValueError(f"{path} does not hold lyra_train's options")
+    if isinstance(saved, dict): saved = {**{k: defaults[k] for k in given}, **saved}   # runs saved before an option existed
+    if not isinstance(saved, dict) or set(saved) != set(given): raise ValueError(f"{path} does not hold lyra_train's options")
     def same(k):
         if given[k] == defaults[k] or given[k] == saved[k]: return True
         return k in _FILE_ARGS and saved[k] is not None and Path(given[k]).resolve() == Path(saved[k])
-    if clash := [k for k in _RUN_ARGS if not same(k)]:
+    if clash := [k for k in given if not same(k)]:
         raise ValueError(f"--resume continues {resume} with the options it was started with: "
                          + '; '.join(f"{k} was {saved[k]!r}, now {given[k]!r}" for k in clash))
     return saved
@@ -165,8 +162,8 @@ def lyra_train(
     quiet: store_true = False, # hide the progress bar and the choices made
 ):
     "Train Lyra on a sequence file beside the baselines: choose the epoch on validation, score an optional test file once."
-    given = {k: v for k, v in locals().items() if k in _RUN_ARGS}
     defaults = {k: p.default for k, p in inspect.signature(lyra_train.__wrapped__).parameters.items()}
+    given = {k: v for k, v in locals().items() if k in defaults and k not in _CALL_ARGS}
     a = _run_args(given, out, resume, defaults)
     if a['first_order'] not in ('auto', 'on', 'off'): raise ValueError(f"--first_order takes auto, on or off, got {a['first_order']!r}")
     if not is_int(a['ensemble'], 1): raise ValueError(f"--ensemble takes a positive number of models, got {a['ensemble']!r}")

@@ -165,7 +165,7 @@ def train_run(out: str | Path, # run folder to write (created; its files are rep
         member_train = additive_start(model, fit_train, fit_valid) if first_order else fit_train
         limit = None if time_limit is None else time_limit / ensemble
         member_resume = resume and (k == 0 or (folder / CHECKPOINT_NAME).is_file())   # a member the killed run never reached starts afresh
-        results.append(fit(model, member_train, fit_valid, task, seed=seed + k, checkpoint_dir=folder, resume=member_resume, time_limit=limit, **fit_kwargs))
+        results.append(fit(model, member_train, fit_valid, task=task, seed=seed + k, checkpoint_dir=folder, resume=member_resume, time_limit=limit, **fit_kwargs))
         members.append(model)
         if ensemble > 1: say(f"member {k}: epoch {results[-1].best_epoch} of {len(results[-1].history)}, "
                              f"validation {results[-1].metric} {results[-1].best['valid_' + results[-1].metric]:.4f}")

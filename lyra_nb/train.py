@@ -4,13 +4,12 @@
 
 # %% auto 0
 __all__ = ['CHECKPOINT_NAME', 'make_optimizer', 'lr_factor', 'default_device', 'predict', 'read_checkpoint', 'world_and_rank',
-           'init_distributed', 'FitResult', 'fit', 'plot_history', 'plot_predictions', 'additive_start', 'Recipe',
-           'make_recipe']
+           'init_distributed', 'FitConfig', 'FitResult', 'fit', 'plot_history', 'plot_predictions', 'additive_start',
+           'Recipe', 'make_recipe']
 
 # %% ../nbs/15_train.ipynb
 import copy, hashlib, json, math, os, time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import pandas as pd
 import torch
 import torch.distributed as dist
 import torch.nn as nn
+from fastcore.basics import patch
 from sklearn.metrics import confusion_matrix
 from torch.nn.parallel import DistributedDataParallel
 from torch.optim.lr_scheduler import LambdaLR
@@ -340,6 +340,46 @@ def _predict_all(model: Lyra, # the bare model, not the DDP wrapper
 
 # %% ../nbs/15_train.ipynb
 @dataclass
+class FitConfig:
+    "How `fit` trains: AdamW, its schedule, early stopping, the loss weights, seeds, device and batch order."
+    task: str | None = None # one of `lyra_nb.tasks.TASKS`; None: the model's `LyraConfig.task`
+    epochs: int = 50 # maximum number of passes over the training set
+    batch_size: int = 64 # sequences per optimizer step (over all processes under DDP)
+    lr: float = 1e-3 # peak learning rate
+    weight_decay: float = 0.01 # AdamW decay of weight matrices; SSM parameters, norms and biases get none
+    ssm_lr: float | None = None # learning rate of the SSM parameters; None: `lr`
+    warmup: float = 0.05 # fraction of all steps spent in linear warm-up
+    schedule: str = 'cosine' # 'cosine' decay after the warm-up, or 'constant'
+    clip_grad: float | None = 1.0 # largest global gradient norm; None: no clipping
+    patience: int | None = 10 # stop after this many epochs without improvement; None: run every epoch
+    min_delta: float = 0.0 # smallest gain of the metric that counts as an improvement
+    pos_weight: float | None = None # binary, per_position and pairs: weight of the positive class in the loss
+    class_weights: tuple | None = None # multiclass and per_position: one loss weight per class
+    restore_best: bool = True # load the best epoch's weights at the end; False keeps the last
+    seed: int = 0 # seeds torch's generator (dropout) and the batch order
+    device: str | None = None # 'cpu', 'cuda', ...; None: CUDA when available
+    precision: str = 'auto' # 'auto' (bf16 or fp16 autocast on CUDA, fp32 on CPU), 'fp32', 'bf16' or 'fp16'
+    sampler: str | None = None # 'bucket' or 'distributed' (torch's DistributedSampler); None: 'distributed' under DDP
+    time_limit: float | None = None # seconds: then finish the batch, score validation and stop, keeping the best epoch
+
+    def __post_init__(self):
+        if self.task is not None: check_task(self.task)
+        check_int(self.epochs, 'epochs'); check_int(self.batch_size, 'batch_size')
+        if self.schedule not in ('cosine', 'constant'):
+            raise ValueError(f"schedule must be 'cosine' or 'constant', got {self.schedule!r}")
+        if self.sampler not in (None, 'bucket', 'distributed'):
+            raise ValueError(f"sampler must be 'bucket' or 'distributed', got {self.sampler!r}")
+        if self.precision != 'auto': _autocast_dtype(torch.device('cpu'), self.precision)   # refuses an unknown name
+        if self.time_limit is not None and not self.time_limit > 0:
+            raise ValueError(f"time_limit must be a positive number of seconds, got {self.time_limit}")
+        if self.class_weights is not None: self.class_weights = tuple(float(w) for w in self.class_weights)
+
+    def to_dict(self) -> dict:
+        "A JSON-friendly dict (tuples become lists)."
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+# %% ../nbs/15_train.ipynb
+@dataclass
 class FitResult:
     "What `fit` returns: the per-epoch history and the epoch chosen on validation."
     history: list # one dict per epoch: epoch, train_loss, valid_loss, valid_<metric>..., lr, seconds
@@ -366,113 +406,157 @@ def _sort_key(value: float, # a metric value, possibly NaN
     return value if higher_is_better else -value
 
 # %% ../nbs/15_train.ipynb
+class _Run:
+    "What one `fit` call builds and updates: the objects of training and the state of its loop."
+    def __init__(self,
+                 model: Lyra, # trained in place
+                 train: SeqData, valid: SeqData, # the training and validation sets
+                 config: FitConfig, # the run's options
+                 checkpoint_dir: str | Path | None, # where the checkpoint goes; None: nowhere
+                 resume: bool, # continue from the checkpoint in `checkpoint_dir`
+                ):
+        c, self.config, self.model, self.valid = config, config, model, valid
+        self.task = check_task(c.task or model.config.task)
+        if resume and checkpoint_dir is None: raise ValueError("resume=True needs the checkpoint_dir to resume from")
+        self.deadline = None if c.time_limit is None else time.monotonic() + c.time_limit
+        _check_data(model, train, self.task, 'train'); _check_data(model, valid, self.task, 'valid')
+        self.world, self.rank = world_and_rank()
+        self.sampler = c.sampler or ('distributed' if self.world > 1 else 'bucket')
+        if self.world > 1 and self.sampler != 'distributed':
+            raise ValueError("under DDP the batches come from torch's DistributedSampler: use sampler='distributed'")
+        if self.world > 1 and self.task in POSITION_TASKS:
+            raise ValueError(f"DDP training covers the sequence tasks; train {self.task!r} in one process")
+        if c.batch_size % self.world:
+            raise ValueError(f"batch_size={c.batch_size} is the global batch; it must divide evenly over {self.world} processes")
+        self.device = default_device(c.device)
+        self.amp_dtype = _autocast_dtype(self.device, c.precision)
+        torch.manual_seed(c.seed + self.rank)                           # rank 0 draws what a single process draws
+        model.to(self.device)
+        self.loss = loss_fn(self.task, c.pos_weight, c.class_weights).to(self.device)
+        self.optimizer = make_optimizer(model, c.lr, c.weight_decay, c.ssm_lr)
+        self.loader = _train_loader(train, c.batch_size, self.sampler, c.seed, self.world, self.rank)
+        total = c.epochs * len(self.loader)
+        self.scheduler = LambdaLR(self.optimizer, partial(lr_factor, total_steps=total, warmup_steps=round(c.warmup * total),
+                                                          cosine=c.schedule == 'cosine'))
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16)
+        self.metric, self.higher = task_metric(self.task, model.config.d_output)
+        self.y_valid = torch.as_tensor(valid.targets, dtype=torch.float32, device=self.device)  # (N_valid, 1) or (N_valid, T)
+        self.history, self.best_key, self.best_state, self.best_epoch, self.waited = [], None, None, 0, 0
+        self.done = self.out_of_time = False
+        self.path = None if checkpoint_dir is None else Path(checkpoint_dir) / CHECKPOINT_NAME
+        if self.path is not None: self._open_checkpoint(train, resume)
+        self.net = (DistributedDataParallel(model, device_ids=[self.device] if self.device.type == 'cuda' else None)
+                    if self.world > 1 else model)
+
+# %% ../nbs/15_train.ipynb
+_NOT_RECORDED = ('restore_best', 'device', 'precision', 'sampler', 'time_limit')   # may differ when a run resumes
+
+@patch
+def _open_checkpoint(self: _Run,
+                     train: SeqData, # the training set, for its digest
+                     resume: bool, # load the checkpoint's state
+                    ):
+    "Record the run's settings; load the checkpoint when resuming, else make its folder."
+    c = self.config
+    self.settings = json.loads(json.dumps(dict(
+        {k: v for k, v in c.to_dict().items() if k not in _NOT_RECORDED}, task=self.task, autocast=str(self.amp_dtype),
+        sampler=self.sampler, world_size=self.world, model=self.model.config.to_dict(),
+        train=_fingerprint(train), valid=_fingerprint(self.valid))))
+    if resume:
+        state = _restore_checkpoint(self.path, self.settings, self.model, self.optimizer, self.scheduler, self.scaler,
+                                    self.loader, self.device, self.rank)
+        self.history, self.best_key, self.best_state, self.best_epoch, self.waited, self.done = (
+            state[k] for k in ('history', 'best_key', 'best_state', 'best_epoch', 'waited', 'done'))
+    elif self.rank == 0: self.path.parent.mkdir(parents=True, exist_ok=True)
+    if self.rank == 0:
+        for stale in self.path.parent.glob(f'.{CHECKPOINT_NAME}.*.tmp'): stale.unlink(missing_ok=True)  # a killed write's
+
+# %% ../nbs/15_train.ipynb
+@patch
+def train_epoch(self: _Run,
+                epoch: int, # from 1
+               ) -> float: # mean training loss over the epoch's sequences (all processes)
+    "One pass over this process's batches; stops after the batch that crosses the time limit."
+    c, device = self.config, self.device
+    loss_sum, n_seen = 0.0, 0
+    self.model.train()
+    if self.sampler == 'distributed': self.loader.sampler.set_epoch(epoch)
+    for x, mask, y in self.loader:
+        x, mask, y = x.to(device), mask.to(device), y.to(device)       # (B, L, d_input), (B, L), (B, 1) or (B, T)
+        with torch.autocast(device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
+            z = self.net(x, mask)                                       # (B, d_output), (B, L, d_output) or (B, L, L)
+        batch_loss, mean_loss, n = _batch_loss(self.loss, z.float(), y, self.world)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(batch_loss).backward()
+        if c.clip_grad is not None:
+            self.scaler.unscale_(self.optimizer)
+            nn.utils.clip_grad_norm_(self.model.parameters(), c.clip_grad)
+        self.scaler.step(self.optimizer); self.scaler.update(); self.scheduler.step()
+        loss_sum += mean_loss * n; n_seen += n
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self.out_of_time = True                                     # the epoch ends here
+            break
+    return loss_sum / n_seen
+
+# %% ../nbs/15_train.ipynb
+@patch
+def record(self: _Run,
+           epoch: int, # from 1
+           train_loss: float, # what `train_epoch` returned
+           started: float, # `time.perf_counter()` when the epoch began
+          ) -> dict: # the epoch's history row
+    "Score the whole validation set, add the history row, keep the best weights and decide whether to stop."
+    c = self.config
+    z_valid = _predict_all(self.model, self.valid, self.world, self.rank, self.device)  # (N_valid, d_output) or a list
+    row = {'epoch': epoch, 'train_loss': train_loss, 'valid_loss': _valid_loss(self.loss, z_valid, self.y_valid),
+           **{f'valid_{k}': v for k, v in evaluate_task(self.task, self.valid.targets, z_valid).items()},
+           'lr': self.optimizer.param_groups[0]['lr'], 'seconds': time.perf_counter() - started, **({'time_limit': True} if self.out_of_time else {})}
+    self.history.append(row)
+    key = _sort_key(row[f'valid_{self.metric}'], self.higher)
+    if self.best_key is None or key > self.best_key + c.min_delta:
+        self.best_key, self.best_epoch, self.waited = key, epoch, 0
+        self.best_state = copy.deepcopy(self.model.state_dict())       # a copy: state_dict() alone holds live tensors
+    else: self.waited += 1
+    self.done = epoch == c.epochs or (c.patience is not None and self.waited >= c.patience) or self.out_of_time
+    return row
+
+# %% ../nbs/15_train.ipynb
+@patch
+def save_checkpoint(self: _Run,
+                    epoch: int, # the epoch just finished
+                   ):
+    "Write the state after `epoch` (rank 0), with every process's random state; nothing without a checkpoint folder."
+    if self.path is None: return
+    rng_states = _gather(_rng_state(self.device), self.world, self.device)  # every process's, for an exact resume
+    if self.rank == 0:
+        _save_checkpoint(self.path, self.model, self.optimizer, self.scheduler, self.scaler, self.loader, self.best_state,
+                         dict(version=1, settings=self.settings, epoch=epoch, done=self.done, history=self.history,
+                              best_key=self.best_key, best_epoch=self.best_epoch, waited=self.waited), rng_states)
+
+# %% ../nbs/15_train.ipynb
 def fit(model: Lyra, # trained in place; ends with the weights of the best validation epoch
         train: SeqData, # training sequences and targets, (N, 1)
         valid: SeqData, # validation set: scored every epoch, chooses the epoch
-        task: str | None = None, # one of `lyra_nb.tasks.TASKS`; None: the model's `LyraConfig.task`
-        epochs: int = 50, # maximum number of passes over `train`
-        batch_size: int = 64, # sequences per optimizer step (over all processes under DDP)
-        lr: float = 1e-3, # peak learning rate
-        weight_decay: float = 0.01, # AdamW decay of weight matrices; SSM parameters, norms and biases get none
-        ssm_lr: float | None = None, # learning rate of the SSM parameters; None: `lr`
-        warmup: float = 0.05, # fraction of all steps spent in linear warm-up
-        schedule: str = 'cosine', # 'cosine' decay after the warm-up, or 'constant'
-        clip_grad: float | None = 1.0, # largest global gradient norm; None: no clipping
-        patience: int | None = 10, # stop after this many epochs without improvement; None: run every epoch
-        min_delta: float = 0.0, # smallest gain of the metric that counts as an improvement
-        pos_weight: float | None = None, # binary, per_position and pairs: weight of the positive class in the loss
-        class_weights: Sequence | None = None, # multiclass and per_position: one loss weight per class
-        restore_best: bool = True, # load the best epoch's weights at the end; False keeps the last
-        seed: int = 0, # seeds torch's generator (dropout) and the batch order
-        device: str | None = None, # 'cpu', 'cuda', ...; None: CUDA when available
-        precision: str = 'auto', # 'auto' (bf16 or fp16 autocast on CUDA, fp32 on CPU), 'fp32', 'bf16' or 'fp16'
+        config: FitConfig | None = None, # the run's options; None: `FitConfig()`
         disable: bool = False, # hide the progress bar
-        checkpoint_dir: str | Path | None = None, # write checkpoint.safetensors here after every epoch (rank 0 only); None: no checkpoints
+        checkpoint_dir: str | Path | None = None, # write checkpoint.safetensors here every epoch (rank 0); None: never
         resume: bool = False, # continue from the checkpoint in `checkpoint_dir`, written with the same settings and data
-        sampler: str | None = None, # 'bucket' (length-sorted chunks) or 'distributed' (torch DistributedSampler); None: 'distributed' under DDP, else 'bucket'
-        time_limit: float | None = None, # seconds: past this, finish the current batch, score validation and stop, keeping the best epoch so far
+        **options, # `FitConfig` fields, overriding `config`'s
        ) -> FitResult: # per-epoch history, the chosen epoch and its metric
     "Train `model` with AdamW, choosing the epoch on the validation set's primary metric."
-    task = check_task(task or model.config.task)
-    check_int(epochs, 'epochs')
-    if schedule not in ('cosine', 'constant'): raise ValueError(f"schedule must be 'cosine' or 'constant', got {schedule!r}")
-    if resume and checkpoint_dir is None: raise ValueError("resume=True needs the checkpoint_dir to resume from")
-    if time_limit is not None and not time_limit > 0: raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit}")
-    deadline = None if time_limit is None else time.monotonic() + time_limit
-    _check_data(model, train, task, 'train'); _check_data(model, valid, task, 'valid')
-    world, rank = world_and_rank()
-    sampler = sampler or ('distributed' if world > 1 else 'bucket')
-    if sampler not in ('bucket', 'distributed'): raise ValueError(f"sampler must be 'bucket' or 'distributed', got {sampler!r}")
-    if world > 1 and sampler != 'distributed': raise ValueError("under DDP the batches come from torch's DistributedSampler: use sampler='distributed'")
-    if world > 1 and task in POSITION_TASKS: raise ValueError(f"DDP training covers the sequence tasks; train {task!r} in one process")
-    if batch_size % world: raise ValueError(f"batch_size={batch_size} is the global batch; it must divide evenly over {world} processes")
-    device = default_device(device)
-    amp_dtype = _autocast_dtype(device, precision)
-    torch.manual_seed(seed + rank)                                      # rank 0 draws what a single process draws
-    model.to(device)
-    loss = loss_fn(task, pos_weight, class_weights).to(device)
-    optimizer = make_optimizer(model, lr, weight_decay, ssm_lr)
-    loader = _train_loader(train, batch_size, sampler, seed, world, rank)
-    total = epochs * len(loader)
-    scheduler = LambdaLR(optimizer, partial(lr_factor, total_steps=total, warmup_steps=round(warmup * total), cosine=schedule == 'cosine'))
-    scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
-    name, higher = task_metric(task, model.config.d_output)
-    y_valid = torch.as_tensor(valid.targets, dtype=torch.float32, device=device)  # (N_valid, 1), or (N_valid, T) per position
-    history, best_key, best_state, best_epoch, waited, done, out_of_time = [], None, None, 0, 0, False, False
-    path = None if checkpoint_dir is None else Path(checkpoint_dir) / CHECKPOINT_NAME
-    if path is not None:
-        settings = json.loads(json.dumps(dict(
-            task=task, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, ssm_lr=ssm_lr, warmup=warmup,
-            schedule=schedule, clip_grad=clip_grad, patience=patience, min_delta=min_delta, pos_weight=pos_weight,
-            class_weights=None if class_weights is None else [float(w) for w in class_weights], seed=seed,
-            autocast=str(amp_dtype), sampler=sampler, world_size=world, model=model.config.to_dict(),
-            train=_fingerprint(train), valid=_fingerprint(valid))))
-        if resume:
-            state = _restore_checkpoint(path, settings, model, optimizer, scheduler, scaler, loader, device, rank)
-            history, best_key, best_state, best_epoch, waited, done = (state[k] for k in ('history', 'best_key', 'best_state', 'best_epoch', 'waited', 'done'))
-        elif rank == 0: path.parent.mkdir(parents=True, exist_ok=True)
-        if rank == 0:
-            for stale in path.parent.glob(f'.{CHECKPOINT_NAME}.*.tmp'): stale.unlink(missing_ok=True)  # left by a killed write
-    net = DistributedDataParallel(model, device_ids=[device] if device.type == 'cuda' else None) if world > 1 else model
-    bar = tqdm([] if done else range(len(history) + 1, epochs + 1), initial=len(history), total=epochs, desc='fit',
-               unit='epoch', disable=disable or rank > 0)
+    run = _Run(model, train, valid, replace(config or FitConfig(), **options), checkpoint_dir, resume)
+    c = run.config
+    bar = tqdm([] if run.done else range(len(run.history) + 1, c.epochs + 1), initial=len(run.history), total=c.epochs,
+               desc='fit', unit='epoch', disable=disable or run.rank > 0)
     for epoch in bar:
-        start, loss_sum, n_seen = time.perf_counter(), 0.0, 0
-        model.train()
-        if sampler == 'distributed': loader.sampler.set_epoch(epoch)
-        for x, mask, y in loader:
-            x, mask, y = x.to(device), mask.to(device), y.to(device)    # (B, L, d_input), (B, L), (B, 1) or (B, T)
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-                z = net(x, mask)                                        # (B, d_output), (B, L, d_output) or (B, L, L)
-            batch_loss, mean_loss, n = _batch_loss(loss, z.float(), y, world)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(batch_loss).backward()
-            if clip_grad is not None:
-                scaler.unscale_(optimizer)
-                nn.utils.clip_grad_norm_(model.parameters(), clip_grad)
-            scaler.step(optimizer); scaler.update(); scheduler.step()
-            loss_sum += mean_loss * n; n_seen += n
-            if deadline is not None and time.monotonic() > deadline: out_of_time = True; break   # the epoch ends here
-        z_valid = _predict_all(model, valid, world, rank, device)      # (N_valid, d_output) or a list, the whole set at once
-        row = {'epoch': epoch, 'train_loss': loss_sum / n_seen, 'valid_loss': _valid_loss(loss, z_valid, y_valid),
-               **{f'valid_{k}': v for k, v in evaluate_task(task, valid.targets, z_valid).items()},
-               'lr': optimizer.param_groups[0]['lr'], 'seconds': time.perf_counter() - start, **({'time_limit': True} if out_of_time else {})}
-        history.append(row)
-        key = _sort_key(row[f'valid_{name}'], higher)
-        if best_key is None or key > best_key + min_delta:
-            best_key, best_epoch, waited = key, epoch, 0
-            best_state = copy.deepcopy(model.state_dict())              # a copy: state_dict() alone holds live tensors
-        else: waited += 1
-        done = epoch == epochs or (patience is not None and waited >= patience) or out_of_time
-        if path is not None:
-            rng_states = _gather(_rng_state(device), world, device)     # every process's, for an exact resume
-            if rank == 0: _save_checkpoint(path, model, optimizer, scheduler, scaler, loader, best_state,
-                                           dict(version=1, settings=settings, epoch=epoch, done=done, history=history,
-                                                best_key=best_key, best_epoch=best_epoch, waited=waited), rng_states)
-        bar.set_postfix(train_loss=f"{row['train_loss']:.4f}", **{f'valid_{name}': f"{row[f'valid_{name}']:.4f}"})
-        if done: break
-    if restore_best: model.load_state_dict(best_state)
-    return FitResult(history, name, best_epoch, stopped_early=len(history) < epochs, out_of_time=out_of_time)
+        start = time.perf_counter()
+        row = run.record(epoch, run.train_epoch(epoch), start)
+        run.save_checkpoint(epoch)
+        bar.set_postfix(train_loss=f"{row['train_loss']:.4f}", **{f'valid_{run.metric}': f"{row[f'valid_{run.metric}']:.4f}"})
+        if run.done: break
+    if c.restore_best: model.load_state_dict(run.best_state)
+    return FitResult(run.history, run.metric, run.best_epoch, stopped_early=len(run.history) < c.epochs,
+                     out_of_time=run.out_of_time)
 
 # %% ../nbs/15_train.ipynb
 def plot_history(history: FitResult | list, # a `FitResult`, or its `history` list (e.g. read from history.json)

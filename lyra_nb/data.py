@@ -131,9 +131,9 @@ PROTEIN = Alphabet('protein', 'ACDEFGHIKLMNPQRSTVWY', dict(X='ACDEFGHIKLMNPQRSTV
 ALPHABETS = {a.name: a for a in (DNA, RNA, PROTEIN)}
 
 # %% ../nbs/08_data.ipynb
-def get_alphabet(name: str | Alphabet, # 'dna', 'rna' or 'protein' (any case), 'first+second' for two aligned sequences (e.g. 'dna+dna'), or an `Alphabet`
+def get_alphabet(name: str | Alphabet, # 'dna', 'rna', 'protein' (any case), 'first+second' for a pair, or an `Alphabet`
                 ) -> Alphabet: # the predefined alphabet of that name, a `PairedAlphabet`, or `name` itself
-    "Look an alphabet up by name; an `Alphabet` passes through unchanged."
+    "Look an alphabet up by name ('dna+dna' pairs two aligned DNA sequences); an `Alphabet` passes through unchanged."
     if isinstance(name, Alphabet): return name
     if isinstance(name, str) and name.count('+') == 1:
         return PairedAlphabet(*name.split('+'))
@@ -188,23 +188,24 @@ class SeqData:
                        self.meta.iloc[idx], self.skipped)
 
     def __repr__(self):
-        lengths = self.lengths
+        lengths, names = self.lengths, self.target_names
         parts = [f"{len(self)} {self.alphabet.name} sequences",
                  f"lengths {lengths.min()} to {lengths.max()}" if len(self) else "empty",
-                 f"targets {self.target_names if len(self.target_names) <= 6 else self.target_names[:3] + ['...', self.target_names[-1]]}"]
+                 f"targets {names if len(names) <= 6 else names[:3] + ['...', names[-1]]}"]
         if padded := int((self.padding.sum(1) > 0).sum()): parts.append(f"padding trimmed from {padded}")
         if len(self.skipped): parts.append(f"{len(self.skipped)} rows skipped")
         return f"SeqData({', '.join(parts)}; source {self.source!r})"
 
 # %% ../nbs/08_data.ipynb
 class PairedAlphabet(Alphabet):
-    "Two aligned sequences `FIRST/SECOND` read as one: each position gets the first's channels, then the second's; '-' is a gap."
+    "Aligned sequences `FIRST/SECOND` as one: each position has the first's channels, then the second's; '-' is a gap."
     def __init__(self,
                  first: str | Alphabet = 'dna', # alphabet of the first sequence
                  second: str | Alphabet = 'dna', # alphabet of the second sequence
                 ):
         self.first, self.second = get_alphabet(first), get_alphabet(second)
-        if isinstance(self.first, PairedAlphabet) or isinstance(self.second, PairedAlphabet): raise ValueError("a paired alphabet pairs two plain alphabets")
+        if isinstance(self.first, PairedAlphabet) or isinstance(self.second, PairedAlphabet):
+            raise ValueError("a paired alphabet pairs two plain alphabets")
         self.name = f"{self.first.name}+{self.second.name}"
         self.width = self.first.width + self.second.width
         self.letters = self.first.letters + self.second.letters
@@ -220,23 +221,29 @@ class PairedAlphabet(Alphabet):
     def _halves(self, seq: str, # 'FIRST/SECOND'
                ) -> tuple: # (first, second), whitespace removed
         seq = ''.join(seq.split())
-        if seq.count('/') != 1: raise SequenceError(f"a {self.name} sequence is FIRST/SECOND with one '/', got {seq.count('/')}", 'unknown letter')
+        if seq.count('/') != 1:
+            raise SequenceError(f"a {self.name} sequence is FIRST/SECOND with one '/', got {seq.count('/')}",
+                                'unknown letter')
         a, b = seq.split('/')
-        if len(a) != len(b): raise SequenceError(f"the two sequences must be aligned: {len(a)} letters before '/', {len(b)} after", 'unknown letter')
+        if len(a) != len(b):
+            raise SequenceError(f"the two sequences must be aligned: {len(a)} letters before '/', {len(b)} after",
+                                'unknown letter')
         return a, b
 
     def clean(self, seq: str, # 'FIRST/SECOND', aligned, '-' for a gap
               pad_char: str | None = None, # not supported: gaps are '-'
              ) -> str: # both halves upper case with aliases replaced, joined by '/'
         "Check both halves and their alignment, raising `SequenceError` with the position of a problem."
-        if pad_char is not None: raise ValueError(f"a {self.name} sequence marks missing letters with '-', not a pad_char")
+        if pad_char is not None:
+            raise ValueError(f"a {self.name} sequence marks missing letters with '-', not a pad_char")
         a, b = self._halves(seq)
         if (both := next((k for k in range(len(a)) if a[k] == '-' and b[k] == '-'), None)) is not None:
             raise SequenceError(f"position {both + 1} is a gap in both sequences", 'unknown letter')
         halves = []
         for half, alphabet, which in ((a, self.first, 'first'), (b, self.second, 'second')):
             if bad := alphabet._unknown.search(half.replace('-', alphabet.letters[0])):   # a gap is no unknown letter
-                raise SequenceError(f"{which} sequence: unknown letter {bad.group()!r} at position {bad.start() + 1} for the {alphabet.name} alphabet", 'unknown letter')
+                raise SequenceError(f"{which} sequence: unknown letter {bad.group()!r} at position {bad.start() + 1} "
+                                    f"for the {alphabet.name} alphabet", 'unknown letter')
             halves.append(half.upper().translate(alphabet._to_canonical))
         return '/'.join(halves)
 
@@ -244,7 +251,9 @@ class PairedAlphabet(Alphabet):
               ) -> torch.Tensor: # (L, first width + second width) float32; gaps are zero rows in their half
         "Encode both halves side by side."
         a, b = self.clean(seq).split('/')
-        rows = lambda half, alphabet: alphabet._table[torch.from_numpy(np.frombuffer(half.encode('ascii'), dtype=np.uint8).astype(np.int64))]  # '-' has a zero row
+        # '-' has a zero row
+        rows = lambda half, alphabet: alphabet._table[
+            torch.from_numpy(np.frombuffer(half.encode('ascii'), dtype=np.uint8).astype(np.int64))]
         return torch.cat([rows(a, self.first), rows(b, self.second)], -1)
 
     def decode(self, x: torch.Tensor, # (L, width) encoded rows
@@ -263,7 +272,8 @@ def pair_sequences(first: str, # e.g. the target with its context
                   ) -> str: # 'FIRST/SECOND' of equal lengths, `second` padded with '-'
     "Align `second` under `first` at `offset` as one `PairedAlphabet` string."
     if offset < 0 or offset + len(second) > len(first):
-        raise ValueError(f"a sequence of {len(second)} letters at offset {offset} does not fit within {len(first)} letters")
+        raise ValueError(f"a sequence of {len(second)} letters at offset {offset} "
+                         f"does not fit within {len(first)} letters")
     return f"{first}/{'-' * offset}{second}{'-' * (len(first) - offset - len(second))}"
 
 # %% ../nbs/08_data.ipynb
@@ -346,11 +356,13 @@ def _check_counts(source: str, # the file, for messages
                   stacklevel: int = 4, # warning stack level: the reader's caller
                  ):
     "Refuse a file without records, or without a good one; warn about skipped records."
-    if n_records == 0: raise SequenceError(f"{source}: no records (the file is empty or holds only a header)", 'empty file')
+    if n_records == 0:
+        raise SequenceError(f"{source}: no records (the file is empty or holds only a header)", 'empty file')
     if skipped:
         reasons = ', '.join(f"{n} {r}" for r, n in Counter(s[1] for s in skipped).most_common())
         if n_kept == 0:
-            raise SequenceError(f"{source}: all {n_records} records are bad ({reasons}); first: {skipped[0][2]}", 'all bad')
+            raise SequenceError(f"{source}: all {n_records} records are bad ({reasons}); first: {skipped[0][2]}",
+                                'all bad')
         warnings.warn(f"{source}: skipped {len(skipped)} of {n_records} records ({reasons}); see `.skipped`",
                       stacklevel=stacklevel)
 
@@ -388,7 +400,7 @@ def _rows_to_data(rows: list, # (sequence, targets, id, (left, right), extra val
 def _next_row(rows, # a csv.reader
               path: Path, # its file, for messages
              ) -> list | None: # the next row's fields, or None at the end of the file
-    "The next row of a csv reader; a malformed row (e.g. a field over the csv size limit) raises `SequenceError` with its line."
+    "Next row of a csv reader; a bad row (e.g. a field over the csv size limit) raises `SequenceError` with its line."
     try: return next(rows, None)
     except csv.Error as err: raise SequenceError(f"{path}, line {rows.line_num}: {err}", 'bad CSV') from None
 
@@ -408,7 +420,8 @@ def _table_rows(path: Path, seq_col: str, target_cols: list, alphabet: Alphabet,
     if doubled := [c for c in dict.fromkeys(wanted) if header.count(c) > 1]:
         where = [i + 1 for i, h in enumerate(header) if h == doubled[0]]
         raise SequenceError(f"{path}: column {doubled[0]!r} appears {len(where)} times in the header (columns "
-                            f"{', '.join(map(str, where))}); rename the copies so that one is meant", 'duplicate column')
+                            f"{', '.join(map(str, where))}); rename the copies so that one is meant",
+                            'duplicate column')
     col = {c: header.index(c) for c in wanted}
     while (fields := _next_row(rows, path)) is not None:
         if not ''.join(fields).strip(): continue  # blank line
@@ -448,7 +461,8 @@ def read_table(path: str | Path, # CSV or TSV file, optionally gzipped (.gz)
     tally = _Tally()
     rows = list(_table_rows(path, seq_col, target_cols, alphabet, id_col, list(extra_cols), names, sep, pad_char,
                             max_len, on_error, tally))
-    return _finish(_rows_to_data(rows, alphabet, target_cols, str(path), extra_cols, tally.skipped), tally.n_records, pad_char)
+    return _finish(_rows_to_data(rows, alphabet, target_cols, str(path), extra_cols, tally.skipped),
+                   tally.n_records, pad_char)
 
 # %% ../nbs/08_data.ipynb
 def _fasta_records(path: Path, # FASTA file, optionally gzipped
@@ -545,7 +559,7 @@ def iter_fasta(path: str | Path, # FASTA file, optionally gzipped (.gz)
                max_len: int | None = None, # refuse sequences longer than this; None: any length
                chunk_size: int = 65536, # records per chunk
               ) -> Iterator[SeqData]: # consecutive chunks without targets, in file order
-    "Read a FASTA file as `read_fasta` does (without labels), in chunks of `chunk_size` records, holding one chunk at a time."
+    "Read a FASTA file like `read_fasta` (without labels), in chunks of `chunk_size` records, one in memory at a time."
     path, alphabet = Path(path), get_alphabet(alphabet)
     _check_max_len(max_len); check_int(chunk_size, 'chunk_size')
     def rows():
@@ -567,14 +581,16 @@ def with_labels(data: SeqData, # sequences (any targets are replaced)
                ) -> SeqData: # `data` with (N, max length) targets
     "Attach per-position labels or structures to `data`."
     if task not in POSITION_TASKS: raise ValueError(f"with_labels is for the tasks {POSITION_TASKS}, got {task!r}")
-    if task == 'pairs' and classes is not None: raise ValueError("classes are for per_position labels; a structure is dot-bracket")
+    if task == 'pairs' and classes is not None:
+        raise ValueError("classes are for per_position labels; a structure is dot-bracket")
     labels, lengths = list(labels), data.lengths
     if len(labels) != len(data): raise ValueError(f"{len(labels)} label rows for {len(data)} sequences")
     for i, (left, right) in enumerate(data.padding):                       # labels written for the padded string
         if (left or right) and isinstance(labels[i], str) and len(labels[i]) == lengths[i] + left + right:
             labels[i] = labels[i][left:len(labels[i]) - right]
     names = [f"{data.source}: {n}" if data.source else n for n in data.names]
-    y = (position_targets(labels, lengths, classes, names) if task == 'per_position' else structure_targets(labels, lengths, names))
+    y = (position_targets(labels, lengths, classes, names) if task == 'per_position'
+         else structure_targets(labels, lengths, names))
     out = data[np.arange(len(data))]
     out.targets, out.target_names = y, [f'p{t + 1}' for t in range(y.shape[1])]
     return out
@@ -586,7 +602,8 @@ def toy_data(n: int, # number of sequences
             ) -> SeqData: # `n` DNA sequences of 8 to 16 letters with (n, 1) targets
     "A synthetic DNA landscape for examples and tests: mean letter effect + mean neighbour-pair effect + noise."
     landscape = np.random.default_rng(2025)
-    letter, pair = landscape.normal(size=4), landscape.normal(size=(4, 4))  # effect of each letter, of each neighbour pair
+    # effect of each letter, of each neighbour pair
+    letter, pair = landscape.normal(size=4), landscape.normal(size=(4, 4))
     rng = np.random.default_rng(seed)
     seqs, ys = [], []
     for _ in range(n):
@@ -607,7 +624,8 @@ def toy_hairpins(n: int, # number of sequences
     draw = lambda k: ''.join(rng.choice(list('ACGU'), int(k)))
     seqs, structures = [], []
     for _ in range(n):
-        s, loop, left, right = draw(rng.integers(stem[0], stem[1] + 1)), draw(rng.integers(3, 9)), draw(rng.integers(0, 12)), draw(rng.integers(0, 12))
+        s, loop, left, right = (draw(rng.integers(stem[0], stem[1] + 1)), draw(rng.integers(3, 9)),
+                                draw(rng.integers(0, 12)), draw(rng.integers(0, 12)))
         seqs.append(left + s + loop + s[::-1].translate(_COMPLEMENT) + right)
         structures.append('.' * len(left) + '(' * len(s) + '.' * len(loop) + ')' * len(s) + '.' * len(right))
     return with_labels(SeqData(seqs, None, 'rna', source=f'toy_hairpins(seed={seed})'), structures, 'pairs')
@@ -654,16 +672,19 @@ def _read_jsonl(path: Path, # JSON-lines file, optionally gzipped
             try: record = json.loads(line)
             except ValueError as err: raise SequenceError(f"not valid JSON: {err}", 'bad JSON') from None
             if not isinstance(record, dict): raise SequenceError("each line must hold a JSON object", 'bad JSON')
-            if missing := [k for k in keys if k not in record]: raise SequenceError(f"no {missing[0]!r} key (keys: {sorted(record)})", 'missing field')
-            if not isinstance(record[seq_col], str): raise SequenceError(f"{seq_col!r} must be a string", 'bad sequence')
+            if missing := [k for k in keys if k not in record]:
+                raise SequenceError(f"no {missing[0]!r} key (keys: {sorted(record)})", 'missing field')
+            if not isinstance(record[seq_col], str):
+                raise SequenceError(f"{seq_col!r} must be a string", 'bad sequence')
             seq, left, right = _read_sequence(record[seq_col], alphabet, None, max_len)
         except SequenceError as err:
             _handle(err, f"{path}, line {line_no}", line_no, on_error, tally.skipped)
             continue
-        rows.append((seq, [], str(record.get('id', f"{path.name}:{line_no}")), (left, right), [record[k] for k in keys[1:]]))
+        rows.append((seq, [], str(record.get('id', f"{path.name}:{line_no}")), (left, right),
+                     [record[k] for k in keys[1:]]))
     return _finish(_rows_to_data(rows, alphabet, [], str(path), keys[1:], tally.skipped), tally.n_records, None)
 
-def read_labelled(path: str | Path, # CSV/TSV with a header, FASTA (.fa, .fasta, ...) or JSON lines (.jsonl, .json); optionally .gz
+def read_labelled(path: str | Path, # CSV/TSV with a header, FASTA or JSON lines (.jsonl, .json); optionally .gz
                   task: str = 'regression', # one of `TASKS`: sets how labels are read
                   alphabet: str | Alphabet = 'protein', # 'protein', 'dna', 'rna', or paired, e.g. 'dna+dna'
                   seq_col: str = 'sequence', # CSV/TSV column or JSON key of the sequences
@@ -679,16 +700,20 @@ def read_labelled(path: str | Path, # CSV/TSV with a header, FASTA (.fa, .fasta,
     check_task(task); _check_on_error(on_error); _check_max_len(max_len)
     path, alphabet = Path(path), get_alphabet(alphabet)
     if labels is not None and not _is_fasta(path):
-        raise ValueError(f"labels files are for FASTA input; {path.name} holds its labels in a column or key, so name it")
+        raise ValueError(f"labels files are for FASTA input; "
+                         f"{path.name} holds its labels in a column or key, so name it")
     if _is_jsonl(path):
-        if id_col is not None: raise ValueError("id_col is for CSV/TSV files; JSON records give their id under the key 'id'")
+        if id_col is not None:
+            raise ValueError("id_col is for CSV/TSV files; JSON records give their id under the key 'id'")
         if pad_char is not None: raise ValueError("pad_char is for CSV/TSV and FASTA files")
         data = _read_jsonl(path, seq_col, target_col, alphabet, max_len, on_error)
         if target_col is None: return data
         values = data.meta[target_col].tolist()
         if task in POSITION_TASKS: return with_labels(data, values, task, classes)
         bad = next((k for k, v in enumerate(values) if not is_number(v)), None)
-        if bad is not None: raise SequenceError(f"{path}: record {data.names[bad]}: {target_col!r} must be a finite number, got {values[bad]!r}", 'bad target')
+        if bad is not None:
+            raise SequenceError(f"{path}: record {data.names[bad]}: {target_col!r} must be a finite number, "
+                                f"got {values[bad]!r}", 'bad target')
         out = data[np.arange(len(data))]
         out.targets, out.target_names = np.asarray(values, dtype=np.float64)[:, None], [target_col]
         return out
@@ -696,12 +721,15 @@ def read_labelled(path: str | Path, # CSV/TSV with a header, FASTA (.fa, .fasta,
         if task in SEQUENCE_TASKS: return read_fasta(path, alphabet, labels, pad_char, on_error, max_len)
         data = read_fasta(path, alphabet, None, pad_char, on_error, max_len)
         if labels is None: return data
-        if len(data.skipped): raise ValueError(f"{path}: on_error='skip' with a labels file would misalign the labels; fix the records listed in .skipped")
+        if len(data.skipped):
+            raise ValueError(f"{path}: on_error='skip' with a labels file would misalign the labels; "
+                             "fix the records listed in .skipped")
         return with_labels(data, _label_lines(Path(labels), path, len(data)), task, classes)
     if task in SEQUENCE_TASKS:
-        return read_table(path, seq_col, () if target_col is None else target_col, alphabet, id_col, pad_char=pad_char, on_error=on_error, max_len=max_len)
-    data = read_table(path, seq_col, (), alphabet, id_col, extra_cols=() if target_col is None else [target_col], pad_char=pad_char,
-                      on_error=on_error, max_len=max_len)
+        return read_table(path, seq_col, () if target_col is None else target_col, alphabet, id_col,
+                          pad_char=pad_char, on_error=on_error, max_len=max_len)
+    data = read_table(path, seq_col, (), alphabet, id_col, extra_cols=() if target_col is None else [target_col],
+                      pad_char=pad_char, on_error=on_error, max_len=max_len)
     if target_col is None: return data
     return with_labels(data, data.meta[target_col].tolist(), task, classes)
 
@@ -715,8 +743,9 @@ def read_sequences(path: str | Path, # CSV/TSV with a header line, FASTA or JSON
                    id_col: str | None = None, # CSV/TSV: column of ids; default file:line
                    max_len: int | None = None, # refuse sequences longer than this (padding trimmed); None: any length
                   ) -> SeqData: # sequences, ids, and (N, 1) targets (or (N, 0) without)
-    "Read sequences with one number per sequence, the format chosen by the file name (`read_labelled` for a sequence task)."
-    return read_labelled(path, 'regression', alphabet, seq_col, target_col, labels, None, pad_char, max_len, id_col=id_col)
+    "Read sequences with one number each, the format chosen by the file name (`read_labelled` for a sequence task)."
+    return read_labelled(path, 'regression', alphabet, seq_col, target_col, labels, None, pad_char, max_len,
+                         id_col=id_col)
 
 def iter_sequences(path: str | Path, # CSV/TSV with a header line, FASTA or JSON lines (by suffix); optionally .gz
                    alphabet: str = 'protein', # 'protein', 'dna' or 'rna'
@@ -803,11 +832,13 @@ class TargetTransform:
     shift: float = 0.0 # s, log only: added before the logarithm
     floor: float = 0.0 # log only: smallest y + s taken, half the training minimum of y + s; lower values take its score
     quantiles: list = field(default_factory=list) # rank only: the distinct training quantiles
-    probabilities: list = field(default_factory=list) # rank only: the probability of each quantile (mid-point of a tied run)
+    probabilities: list = field(default_factory=list) # rank only: each quantile's probability (mid-point of a tied run)
 
     def __post_init__(self):
-        if self.kind not in TRANSFORMS: raise ValueError(f"unknown target transform {self.kind!r}; choose one of {', '.join(TRANSFORMS)}")
-        if self.kind == 'rank' and len(self.quantiles) < 2: raise ValueError("a rank transform needs at least two distinct training quantiles")
+        if self.kind not in TRANSFORMS:
+            raise ValueError(f"unknown target transform {self.kind!r}; choose one of {', '.join(TRANSFORMS)}")
+        if self.kind == 'rank' and len(self.quantiles) < 2:
+            raise ValueError("a rank transform needs at least two distinct training quantiles")
 
 # %% ../nbs/08_data.ipynb
 @patch(cls_method=True)
@@ -817,19 +848,22 @@ def fit(cls: TargetTransform,
        ) -> TargetTransform: # the fitted transform
     "Fit the transform `kind` on training targets."
     y = np.asarray(y, dtype=np.float64).reshape(-1)
-    if kind not in TRANSFORMS: raise ValueError(f"unknown target transform {kind!r}; choose one of {', '.join(TRANSFORMS)}")
-    if len(y) < 2 or not np.isfinite(y).all(): raise ValueError(f"a target transform is fitted on at least two finite targets, got {len(y)}")
+    if kind not in TRANSFORMS:
+        raise ValueError(f"unknown target transform {kind!r}; choose one of {', '.join(TRANSFORMS)}")
+    if len(y) < 2 or not np.isfinite(y).all():
+        raise ValueError(f"a target transform is fitted on at least two finite targets, got {len(y)}")
     if kind == 'none': return cls('none')
     if np.ptp(y) == 0: raise ValueError(f"every training target equals {y[0]}: there is nothing to learn")
     if kind == 'rank':
         grid = np.linspace(0, 1, min(len(y), _N_QUANTILES))
         values, inverse = np.unique(np.quantile(y, grid), return_inverse=True)
-        positions = (grid * (len(y) - 1) + 0.5) / len(y)                 # (rank - 1/2) / N: the extremes stay inside (0, 1)
+        positions = (grid * (len(y) - 1) + 0.5) / len(y)  # (rank - 1/2) / N: the extremes stay inside (0, 1)
         probs = np.bincount(inverse, weights=positions) / np.bincount(inverse)  # a tied run: its mid-point
         return cls('rank', quantiles=values.tolist(), probabilities=probs.tolist())
     shift = 0.0 if kind == 'standardize' or y.min() > 0 else 0.01 * np.ptp(y) - y.min()
     v = np.log(y + shift) if kind == 'log' else y
-    return cls(kind, float(v.mean()), float(v.std()), float(shift), float(0.5 * (y.min() + shift)) if kind == 'log' else 0.0)
+    return cls(kind, float(v.mean()), float(v.std()), float(shift),
+               float(0.5 * (y.min() + shift)) if kind == 'log' else 0.0)
 
 # %% ../nbs/08_data.ipynb
 @patch
@@ -840,7 +874,8 @@ def __call__(self: TargetTransform,
     y = np.asarray(y, dtype=np.float64)
     if self.kind == 'none': return y.copy()
     if self.kind == 'rank':
-        return ndtri(np.interp(y, self.quantiles, self.probabilities))       # normal scores; beyond the range: the extreme ones
+        # normal scores; beyond the range: the extreme ones
+        return ndtri(np.interp(y, self.quantiles, self.probabilities))
     if self.kind == 'log': y = np.log(np.maximum(y + self.shift, self.floor))
     return (y - self.center) / self.scale
 
@@ -866,7 +901,8 @@ def from_dict(cls: TargetTransform, d: dict, # fields written by `to_dict`
              ) -> TargetTransform: # the transform
     "Rebuild a transform from `to_dict` output, refusing unknown keys."
     if not isinstance(d, dict): raise ValueError(f"a TargetTransform is built from a dict, got {type(d).__name__}")
-    if unknown := sorted(set(d) - set(TargetTransform.__dataclass_fields__)): raise ValueError(f"unknown TargetTransform keys: {unknown}")
+    if unknown := sorted(set(d) - set(TargetTransform.__dataclass_fields__)):
+        raise ValueError(f"unknown TargetTransform keys: {unknown}")
     return cls(**d)
 
 # %% ../nbs/08_data.ipynb
@@ -882,7 +918,7 @@ class SeqDataset(Dataset):
 
 # %% ../nbs/08_data.ipynb
 def pad_collate(batch: Sequence, # items `(x (L_i, width), y (T,))`
-               ) -> tuple: # x (B, L, width) zero-padded to the longest L_i, mask (B, L) bool True at real positions, y (B, T)
+               ) -> tuple: # x (B, L, width) zero-padded to max L_i, mask (B, L) bool True at real positions, y (B, T)
     "Stack items into a batch padded to its longest sequence, with a mask of the real positions."
     xs, ys = zip(*batch)
     lengths = torch.tensor([len(x) for x in xs])
@@ -910,7 +946,8 @@ class BucketBatchSampler(Sampler):
     def __iter__(self):
         if self.shuffle:
             perm, chunk = self.rng.permutation(len(self.lengths)), self.batch_size * self.chunk_batches
-            chunks = [c[np.argsort(self.lengths[c], kind='stable')] for c in np.split(perm, range(chunk, len(perm), chunk))]
+            chunks = [c[np.argsort(self.lengths[c], kind='stable')]
+                      for c in np.split(perm, range(chunk, len(perm), chunk))]
             order = np.concatenate(chunks)
         else: order = np.argsort(self.lengths, kind='stable')
         batches = [order[i:i + self.batch_size].tolist() for i in range(0, len(order), self.batch_size)]

@@ -38,7 +38,8 @@ def interaction_features(
         for positions in itertools.combinations(range(L), k):
             monomials = x[:, positions[0]]                                      # (B, q)
             for i in positions[1:]:
-                monomials = (monomials[:, :, None] * x[:, i, None, :]).flatten(1)  # one more position: q times the columns
+                # one more position: q times the columns
+                monomials = (monomials[:, :, None] * x[:, i, None, :]).flatten(1)
             columns.append(monomials)
     return torch.cat(columns, dim=1)
 
@@ -69,7 +70,8 @@ class Landscape:
                 )->torch.Tensor: # function values, (B,)
         "Sum over couplings of table[a, b, ...] · x[:, i, a] · x[:, j, b] · ..."
         if x.shape[1:] != (self.length, self.alphabet_size):
-            raise ValueError(f"expected one-hot sequences of shape (B, {self.length}, {self.alphabet_size}), got {tuple(x.shape)}")
+            raise ValueError(f"expected one-hot sequences of shape (B, {self.length}, {self.alphabet_size}), "
+                             f"got {tuple(x.shape)}")
         values = x.new_zeros(x.shape[0])
         for positions, table in self.couplings:
             letters = 'abcdefghij'[:len(positions)]
@@ -92,7 +94,8 @@ def planted_landscape(
     for order, count in ((2, n_pairwise), (3, n_threeway)):
         candidates = list(itertools.combinations(range(length), order))
         if not 0 <= count <= len(candidates):
-            raise ValueError(f"cannot plant {count} order-{order} couplings: there are {len(candidates)} sets of {order} positions")
+            raise ValueError(f"cannot plant {count} order-{order} couplings: "
+                             f"there are {len(candidates)} sets of {order} positions")
         chosen = torch.randperm(len(candidates), generator=generator)[:count].tolist()
         couplings += [(candidates[j], table(order)) for j in chosen]
     return Landscape(length, alphabet_size, couplings)
@@ -121,7 +124,8 @@ def spread_poles(
 )->torch.Tensor: # poles in the upper half plane at angles π(2n+1)/N, complex128, (N/2,)
     "N/2 damped poles that, with their conjugates, are N evenly spaced modes on a circle."
     if n_modes < 2 or n_modes % 2:
-        raise ValueError(f"n_modes counts real modes in conjugate pairs and must be a positive even number, got {n_modes}")
+        raise ValueError(f"n_modes counts real modes in conjugate pairs and must be a positive even number, "
+                         f"got {n_modes}")
     angles = math.pi * (2 * torch.arange(n_modes // 2, dtype=torch.float64) + 1) / n_modes
     return torch.polar(torch.full_like(angles, math.exp(-decay)), angles)
 
@@ -160,7 +164,8 @@ def finite_differences(
     step:float=1.0, # spacing h of the samples t = 0, h, ..., M·h
 )->torch.Tensor: # for m = 1..M, the largest |Δ^m g| / Σ_j C(m,j)|g_j| over sample windows, (M,)
     "Relative sizes of the forward differences of g(t) = f(point + t·direction)."
-    with torch.no_grad(): samples = torch.stack([f(point + j * step * direction) for j in range(max_order + 1)])  # (M+1,)
+    with torch.no_grad():
+        samples = torch.stack([f(point + j * step * direction) for j in range(max_order + 1)])  # (M+1,)
     differences, scale, sizes = samples, samples.abs(), []
     for _ in range(max_order):
         differences, scale = differences[1:] - differences[:-1], scale[1:] + scale[:-1]
@@ -180,5 +185,6 @@ def directional_degree(
     sizes = finite_differences(f, point, direction, max_degree + 1, step)  # sizes[m-1] is order m
     vanishing = (sizes <= rtol).nonzero()
     if len(vanishing) == 0:
-        raise ValueError(f"f is not a polynomial of degree <= {max_degree} along this line: no difference up to order {max_degree + 1} vanished")
+        raise ValueError(f"f is not a polynomial of degree <= {max_degree} along this line: "
+                         f"no difference up to order {max_degree + 1} vanished")
     return int(vanishing[0])

@@ -33,7 +33,8 @@ def next_fast_len(n: int, # the smallest acceptable transform size
 
 # %% ../nbs/01_fftconv.ipynb
 _FLASH_HINT = ("backend='flashfftconv' needs the FlashFFTConv CUDA kernels, which are not installed. "
-               "Install them on a CUDA machine with `pip install git+https://github.com/HazyResearch/flash-fft-conv.git` "
+               "Install them on a CUDA machine with "
+               "`pip install git+https://github.com/HazyResearch/flash-fft-conv.git` "
                "plus its `csrc/flashfftconv` extension (see that repository's README), or use backend='torch'.")
 
 @lru_cache(maxsize=8)
@@ -45,13 +46,17 @@ def _flash_fft_conv(u, k, causal):
     "Causal convolution with FlashFFTConv; refuses inputs outside its limits instead of adapting them."
     try: from flashfftconv import FlashFFTConv  # imported here, never at module load
     except ImportError as e: raise ImportError(_FLASH_HINT) from e
-    if not causal: raise ValueError("backend='flashfftconv' computes causal convolutions only; use backend='torch' for two-sided kernels")
-    if not u.is_cuda: raise ValueError("backend='flashfftconv' runs on CUDA tensors only; got a tensor on " + str(u.device))
+    if not causal:
+        raise ValueError("backend='flashfftconv' computes causal convolutions only; "
+                         "use backend='torch' for two-sided kernels")
+    if not u.is_cuda:
+        raise ValueError("backend='flashfftconv' runs on CUDA tensors only; got a tensor on " + str(u.device))
     if u.dtype not in (torch.float16, torch.bfloat16):
         raise ValueError(f"backend='flashfftconv' takes float16 or bfloat16 inputs, got {u.dtype}")
     L = u.shape[-1]
     fft_size = max(256, 1 << (2 * L - 1).bit_length())
-    if fft_size > 4_194_304: raise ValueError(f"backend='flashfftconv' supports FFT sizes up to 4,194,304 (L <= 2,097,152); L = {L}")
+    if fft_size > 4_194_304:
+        raise ValueError(f"backend='flashfftconv' supports FFT sizes up to 4,194,304 (L <= 2,097,152); L = {L}")
     k = F.pad(k.float(), (0, L - k.shape[-1])) if k.shape[-1] < L else k[..., :L].float()
     return _flash_module(FlashFFTConv, fft_size, u.dtype, u.device)(u.contiguous(), k.contiguous())
 
@@ -66,7 +71,8 @@ def fft_conv(u: torch.Tensor, # input, (B, H, L)
     if k.ndim != 2 or k.shape[0] != u.shape[1]:
         raise ValueError(f"k must be (H, L_k) with H = {u.shape[1]} to match u {tuple(u.shape)}, got {tuple(k.shape)}")
     L, L_k = u.shape[-1], k.shape[-1]
-    if not causal and L_k % 2 == 0: raise ValueError(f"a two-sided kernel needs odd length (its centre is lag 0), got L_k = {L_k}")
+    if not causal and L_k % 2 == 0:
+        raise ValueError(f"a two-sided kernel needs odd length (its centre is lag 0), got L_k = {L_k}")
     if backend == 'flashfftconv': return _flash_fft_conv(u, k, causal)
     if backend != 'torch': raise ValueError(f"unknown backend {backend!r}; choose 'torch' or 'flashfftconv'")
     work = torch.promote_types(torch.promote_types(u.dtype, k.dtype), torch.float32)  # no 16-bit FFTs

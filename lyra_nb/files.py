@@ -86,8 +86,10 @@ def load_checked(path, # safetensors file
                                "or in another format (pickles are never loaded)") from None
     expected = metadata.get(CHECKSUM_KEY)
     if expected is None:
-        if require_checksum: raise CorruptFileError(f"{path} has no {CHECKSUM_KEY} checksum, so its contents cannot be verified")
-        warnings.warn(f"{path} has no checksum (written before lyra_nb checked its files); loaded unverified", stacklevel=3)
+        if require_checksum:
+            raise CorruptFileError(f"{path} has no {CHECKSUM_KEY} checksum, so its contents cannot be verified")
+        warnings.warn(f"{path} has no checksum (written before lyra_nb checked its files); loaded unverified",
+                      stacklevel=3)
     elif (actual := tensor_checksum(tensors, metadata)) != expected:
         raise CorruptFileError(f"{path} is corrupted: its contents hash to sha256 {actual[:16]}..., but its header "
                                f"records {expected[:16]}...; nothing was loaded")

@@ -49,7 +49,8 @@ class PairHead(nn.Module):
                ) -> torch.Tensor: # pair logits, (B, L, L), symmetric; 0 where i or j is padding
         L = h.shape[1]
         p, a = self.proj(self.norm(h)).split(self.d_pair, -1)          # (B, L, P) each
-        U = (self.letter_pair + self.letter_pair.transpose(0, 1)) / 2  # (d_input, d_input, P), symmetric in the two letters
+        # (d_input, d_input, P), symmetric in the two letters
+        U = (self.letter_pair + self.letter_pair.transpose(0, 1)) / 2
         xu = torch.einsum('nia,acp->nicp', x, U)                       # (B, L, d_input, P)
         f = torch.einsum('nicp,njc->nijp', xu, x)                      # (B, L, L, P): the letter pair's own channels
         f = f + p[:, :, None, :] * p[:, None, :, :] + a[:, :, None, :] + a[:, None, :, :]  # (B, L, L, P), symmetric

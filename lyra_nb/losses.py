@@ -20,18 +20,22 @@ class _TargetCrossEntropy(nn.CrossEntropyLoss):
     def forward(self, pred, y): return super().forward(pred, y[:, 0].long())
 
 def loss_fn(task: str, # one of `lyra_nb.tasks.TASKS`
-            pos_weight: float | None = None, # binary, per_position (one output) and pairs: weight w+ of the positive class
+            pos_weight: float | None = None, # binary, per_position (one output), pairs: weight w+ of the positive class
             class_weights: Sequence | None = None, # multiclass and per_position (several outputs): one weight per class
            ) -> nn.Module: # loss(z, y) -> mean over the batch (over labelled positions or pairs for the position tasks)
     "The training loss of `task`: MSE, BCE with logits, cross-entropy, or their per-position and per-pair forms."
     check_task(task)
-    if pos_weight is not None and task not in ('binary', 'per_position', 'pairs'): raise ValueError(f"pos_weight is for the tasks 'binary', 'per_position' and 'pairs', not {task!r}")
-    if class_weights is not None and task not in ('multiclass', 'per_position'): raise ValueError(f"class_weights is for the tasks 'multiclass' and 'per_position', not {task!r}")
+    if pos_weight is not None and task not in ('binary', 'per_position', 'pairs'):
+        raise ValueError(f"pos_weight is for the tasks 'binary', 'per_position' and 'pairs', not {task!r}")
+    if class_weights is not None and task not in ('multiclass', 'per_position'):
+        raise ValueError(f"class_weights is for the tasks 'multiclass' and 'per_position', not {task!r}")
     if task == 'per_position': return PositionLoss(pos_weight, class_weights)
     if task == 'pairs': return PairLoss(pos_weight)
     if task == 'regression': return nn.MSELoss()
-    if task == 'binary': return nn.BCEWithLogitsLoss(pos_weight=None if pos_weight is None else torch.tensor([float(pos_weight)]))
-    return _TargetCrossEntropy(weight=None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32))
+    if task == 'binary':
+        return nn.BCEWithLogitsLoss(pos_weight=None if pos_weight is None else torch.tensor([float(pos_weight)]))
+    return _TargetCrossEntropy(weight=None if class_weights is None
+                               else torch.as_tensor(class_weights, dtype=torch.float32))
 
 # %% ../nbs/10_losses.ipynb
 class PositionLoss(nn.Module):
@@ -42,7 +46,8 @@ class PositionLoss(nn.Module):
                 ):
         super().__init__()
         self.register_buffer('pos_weight', None if pos_weight is None else torch.tensor([float(pos_weight)]))
-        self.register_buffer('weight', None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32))
+        self.register_buffer('weight', None if class_weights is None
+                             else torch.as_tensor(class_weights, dtype=torch.float32))
 
     def count(self, y: torch.Tensor, # targets, (B, T), NaN where unlabelled
              ) -> torch.Tensor: # what the mean divides by: labelled positions, or their total class weight
@@ -58,7 +63,8 @@ class PositionLoss(nn.Module):
         y = y[:, :z.shape[1]]
         keep = ~torch.isnan(y)                                         # (B, L)
         if z.shape[-1] == 1:
-            total = F.binary_cross_entropy_with_logits(z[..., 0][keep], y[keep], pos_weight=self.pos_weight, reduction='sum')
+            total = F.binary_cross_entropy_with_logits(z[..., 0][keep], y[keep], pos_weight=self.pos_weight,
+                                                       reduction='sum')
         else: total = F.cross_entropy(z[keep], y[keep].long(), weight=self.weight, reduction='sum')
         return total, self.count(y)
 

@@ -101,7 +101,8 @@ def mse(y_true,  # targets, (N,) or (N, 1)
 def _binary_labels(t, metric):
     "Raise unless `t` holds both 0 and 1 and nothing else."
     if not np.isin(t, (0, 1)).all(): raise ValueError(f"{metric}: y_true must hold 0/1 labels, got {np.unique(t)[:5]}")
-    if len(np.unique(t)) < 2: raise ValueError(f"{metric}: y_true holds a single class ({t[0]}), so the metric is undefined")
+    if len(np.unique(t)) < 2:
+        raise ValueError(f"{metric}: y_true holds a single class ({t[0]}), so the metric is undefined")
 
 # %% ../nbs/09_metrics.ipynb
 def auroc(y_true,  # 0/1 labels, (N,) or (N, 1)
@@ -228,7 +229,9 @@ def _position_rows(targets: np.ndarray, # (N, T) NaN-padded targets
     for i, z in enumerate(outputs):
         row = np.asarray(targets[i], dtype=np.float64)
         if len(z) > len(row) or not np.isnan(row[len(z):]).all():
-            raise ValueError(f"sequence {i}: output covers {len(z)} positions, but its targets have {int((~np.isnan(row)).sum())} labels reaching position {int(np.flatnonzero(~np.isnan(row)).max()) + 1}")
+            raise ValueError(f"sequence {i}: output covers {len(z)} positions, but its targets have "
+                             f"{int((~np.isnan(row)).sum())} labels reaching position "
+                             f"{int(np.flatnonzero(~np.isnan(row)).max()) + 1}")
         rows.append(row[:len(z)])
     return rows
 
@@ -242,7 +245,7 @@ def _pair_tokens(pairs: np.ndarray, # (P, 2) pairs i < j
 
 def evaluate_task(task: str, # one of `TASKS`
                   targets, # (N, T): sequence targets, or NaN-padded per-position labels / partners
-                  outputs, # sequence tasks: (N, d_output) raw outputs; position tasks: N tensors (L_i, C) or (L_i, L_i) of logits
+                  outputs, # sequence tasks: raw (N, d_output); position tasks: N logit tensors, (L_i, C) or (L_i, L_i)
                   threshold: float = 0.5, # pairs: probability above which a pair is predicted
                   min_loop: int = 3, # pairs: the decoder's minimum hairpin loop
                  ) -> dict: # metric name -> float, for each name in `task_metrics`
@@ -251,7 +254,8 @@ def evaluate_task(task: str, # one of `TASKS`
     if task in SEQUENCE_TASKS: return evaluate(task, targets, outputs)
     rows = _position_rows(np.asarray(targets), outputs)
     if task == 'per_position':
-        z = torch.cat([torch.as_tensor(o).float()[~torch.from_numpy(np.isnan(r))] for o, r in zip(outputs, rows)])  # (n, C)
+        # (n, C)
+        z = torch.cat([torch.as_tensor(o).float()[~torch.from_numpy(np.isnan(r))] for o, r in zip(outputs, rows)])
         y = np.concatenate([r[~np.isnan(r)] for r in rows])
         return evaluate(_position_kind(z.shape[-1]), y, z[:, 0] if z.shape[-1] == 1 else z)
     scores, tp, n_true, n_pred, true_tokens, pred_tokens = [], 0, 0, 0, [], []
@@ -263,7 +267,8 @@ def evaluate_task(task: str, # one of `TASKS`
         pred = decode_pairs(prob, threshold, min_loop)
         s = pair_scores(true, pred)
         scores.append(s); tp += s['tp']; n_true += s['n_true']; n_pred += s['n_pred']
-        true_tokens.append(_pair_tokens(true, len(r))[labelled]); pred_tokens.append(_pair_tokens(pred, len(r))[labelled])
+        true_tokens.append(_pair_tokens(true, len(r))[labelled])
+        pred_tokens.append(_pair_tokens(pred, len(r))[labelled])
     mean = lambda k: float(np.mean([s[k] for s in scores]))
     return dict(f1=mean('f1'), precision=mean('precision'), recall=mean('recall'),
                 f1_micro=2 * tp / (n_true + n_pred) if n_true + n_pred else 1.0,

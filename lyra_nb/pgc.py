@@ -29,7 +29,7 @@ class RMSNorm(nn.Module):
 
 # %% ../nbs/03_pgc.ipynb
 class PGC(nn.Module):
-    "Projected gated convolution: in-projection, RMSNorm, split, depthwise conv on one half, gate by the other, out-projection, RMSNorm."
+    "Projected gated convolution: in-proj, RMSNorm, depthwise conv of one half gated by the other, out-proj, RMSNorm."
     def __init__(self,
                  d_model: int, # D, width of input and output
                  expansion: float = 1.0, # E = int(expansion * D) channels in the gate
@@ -39,7 +39,8 @@ class PGC(nn.Module):
         super().__init__()
         d_inner = int(expansion * d_model)
         if d_inner < 1: raise ValueError(f"expansion {expansion} of d_model {d_model} leaves no gate channels")
-        if kernel_size < 1 or kernel_size % 2 == 0: raise ValueError(f"kernel_size must be odd so the window is centred, got {kernel_size}")
+        if kernel_size < 1 or kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd so the window is centred, got {kernel_size}")
         factory = dict(device=device, dtype=dtype)
         self.d_model, self.d_inner = d_model, d_inner
         self.in_proj = nn.Linear(d_model, 2 * d_inner, **factory)

@@ -25,7 +25,9 @@ def dotbracket_to_pairs(structure: str, # '.' unpaired; ()[]{}<> and letter pair
         elif c in _OPEN_OF:
             if not stacks[_OPEN_OF[c]]: raise ValueError(f"unmatched {c!r} at position {k + 1} of the structure")
             pairs.append((stacks[_OPEN_OF[c]].pop(), k))
-        elif c != '.': raise ValueError(f"unknown structure character {c!r} at position {k + 1}; use '.', ()[]{{}}<> or letter pairs Aa, Bb, ...")
+        elif c != '.':
+            raise ValueError(f"unknown structure character {c!r} at position {k + 1}; "
+                             f"use '.', ()[]{{}}<> or letter pairs Aa, Bb, ...")
     if open_ := [(s[-1], o) for o, s in stacks.items() if s]:
         k, o = min(open_)
         raise ValueError(f"unmatched {o!r} at position {k + 1} of the structure")
@@ -36,8 +38,10 @@ def _check_pairs(pairs, # (P, 2) base pairs
                 ) -> np.ndarray: # (P, 2) int64, each row sorted, rows sorted
     "Refuse pairs out of range, a base paired with itself, or a base in two pairs."
     pairs = np.sort(np.asarray(pairs, dtype=np.int64).reshape(-1, 2), axis=1)
-    if len(pairs) and (pairs.min() < 0 or pairs.max() >= length): raise ValueError(f"base pairs must lie in 0..{length - 1}")
-    if (pairs[:, 0] == pairs[:, 1]).any(): raise ValueError(f"base {pairs[pairs[:, 0] == pairs[:, 1]][0, 0]} is paired with itself")
+    if len(pairs) and (pairs.min() < 0 or pairs.max() >= length):
+        raise ValueError(f"base pairs must lie in 0..{length - 1}")
+    if (pairs[:, 0] == pairs[:, 1]).any():
+        raise ValueError(f"base {pairs[pairs[:, 0] == pairs[:, 1]][0, 0]} is paired with itself")
     bases, counts = np.unique(pairs, return_counts=True)
     if (counts > 1).any(): raise ValueError(f"base {bases[counts > 1][0]} is in more than one pair")
     return pairs[np.lexsort(pairs.T[::-1])]
@@ -85,9 +89,11 @@ def decode_pairs(probs, # (L, L) pair probabilities (or any scores): an array, o
                 ) -> np.ndarray: # (P, 2) int64 pairs i < j: each base at most once, j - i > min_loop
     "Turn a pair-probability map into a valid structure, most probable pairs first."
     p = np.asarray(probs, dtype=np.float64)
-    if p.ndim != 2 or p.shape[0] != p.shape[1]: raise ValueError(f"probs must be a square (L, L) map, got shape {p.shape}")
+    if p.ndim != 2 or p.shape[0] != p.shape[1]:
+        raise ValueError(f"probs must be a square (L, L) map, got shape {p.shape}")
     if canonical and sequence is None: raise ValueError("canonical=True needs the sequence")
-    if sequence is not None and len(sequence) != len(p): raise ValueError(f"sequence of {len(sequence)} letters for a {len(p)} x {len(p)} map")
+    if sequence is not None and len(sequence) != len(p):
+        raise ValueError(f"sequence of {len(sequence)} letters for a {len(p)} x {len(p)} map")
     p = (p + p.T) / 2
     i, j = np.triu_indices(len(p), k=min_loop + 1)
     keep = p[i, j] >= threshold

@@ -33,13 +33,15 @@ def _parse_labels(label, # a JSON list / sequence of numbers, or a string of sym
     "One row's per-position labels as floats."
     if isinstance(label, str) and label.lstrip().startswith('['):
         try: label = json.loads(label)
-        except ValueError as err: raise SequenceError(f"{where}: labels are not a valid JSON list: {err}", 'bad labels') from None
+        except ValueError as err:
+            raise SequenceError(f"{where}: labels are not a valid JSON list: {err}", 'bad labels') from None
     if isinstance(label, str):
         label = ''.join(label.split())
         symbols = classes if classes is not None else string.digits
         for k, c in enumerate(label):
             if c != '?' and c not in symbols:
-                raise SequenceError(f"{where}: label {c!r} at position {k + 1} is not one of the classes {symbols!r}", 'bad labels')
+                raise SequenceError(f"{where}: label {c!r} at position {k + 1} is not one of the classes {symbols!r}",
+                                    'bad labels')
         return np.array([np.nan if c == '?' else symbols.index(c) for c in label], dtype=np.float64)
     values = [np.nan if v is None else v for v in label]
     if bad := [k for k, v in enumerate(values) if not is_number(v, finite=False) or np.isinf(v)]:

@@ -120,6 +120,45 @@ def balanced_weights(task: str, # one of `TASKS`
     return None, weights.tolist(), f"n / (C n_c) over {len(y):,} training labels"
 
 # %% ../nbs/17_cli.ipynb
+def _read_training_files(a: dict, # the run's options
+                        ) -> tuple: # (training data, validation data or None, test data or None)
+    "Read the training, validation and test files of a run, each checked to hold targets."
+    read = lambda path, labels: _labelled(read_labelled(path, a['task'], a['alphabet'], a['seq_col'], a['target_col'], labels,
+                                                        a['classes'], a['pad_char'], a['max_len']), path)
+    return (read(a['path'], a['labels']), None if a['valid'] is None else read(a['valid'], a['valid_labels']),
+            None if a['test'] is None else read(a['test'], a['test_labels']))
+
+# %% ../nbs/17_cli.ipynb
+def _plan_run(a: dict, # the run's options
+              data: SeqData, # the training file
+              valid: SeqData | None, # the validation file, if any
+              test: SeqData | None, # the test file, if any (only counted)
+              say, # print, or nothing
+             ) -> tuple: # (train, valid, the `Recipe`, model options, `fit` options)
+    "Size the run to the data, split off validation when needed, and gather the model's and `fit`'s options."
+    lengths = set(data.lengths.tolist()) | (set() if valid is None else set(valid.lengths.tolist()))
+    recipe = make_recipe(len(data) + (0 if valid is None else len(valid)), a['task'], len(lengths) == 1,
+                         batch_size=a['batch_size'], epochs=a['epochs'], dropout=a['dropout'], valid_frac=a['valid_frac'],
+                         n_valid=None if valid is None else len(valid))
+    train, valid = (data, valid) if valid is not None else split_valid(data, recipe.valid_frac, a['seed'])
+    if a['first_order'] != 'auto': recipe.first_order, recipe.reasons['first_order'] = a['first_order'] == 'on', 'given'
+    pos_weight, class_weights, why = balanced_weights(a['task'], train, output_width(a['task'], [train, valid]))
+    pos_weight = pos_weight if a['pos_weight'] is None else a['pos_weight']
+    class_weights = class_weights if a['class_weights'] is None else parse_numbers(a['class_weights'], '--class_weights')
+    say(f"{len(train):,} training and {len(valid):,} validation sequences" + (f", {len(test):,} test" if test is not None else ''))
+    for line in recipe.explain(): say(f"  {line}")
+    if a['task'] != 'regression':
+        say(f"  loss weights {pos_weight if class_weights is None else class_weights}: "
+            + ('given' if a['pos_weight'] is not None or a['class_weights'] is not None else why))
+    model_kwargs = {'dropout': recipe.dropout, 'bidirectional': a['bidirectional'],
+                    **{k: a[k] for k in ('d_model', 'd_state', 'n_s4d') if a[k] is not None}}
+    if a['pgc_expansions'] is not None: model_kwargs['pgc_expansions'] = parse_numbers(a['pgc_expansions'], '--pgc_expansions')
+    fit_kwargs = {**recipe.fit_kwargs(), 'lr': a['lr'], 'weight_decay': a['weight_decay'], 'pos_weight': pos_weight,
+                  'class_weights': class_weights, 'sampler': a['sampler']}
+    if a['patience'] is not None: fit_kwargs['patience'] = a['patience'] or None
+    return train, valid, recipe, model_kwargs, fit_kwargs
+
+# %% ../nbs/17_cli.ipynb
 @call_parse
 def lyra_train(
     path: Param(_TRAIN_FILE, str, opt=False, nargs='?') = None, # training file: CSV/TSV with a header line, FASTA (.fa, .fasta, ...) with --labels, or JSON lines (.jsonl); optionally .gz; omitted with --resume
@@ -171,46 +210,24 @@ def lyra_train(
     world, rank, device = init_distributed(device)
     say = print if rank == 0 and not quiet else (lambda *args: None)
     try:
-        read = lambda p, lab: _labelled(read_labelled(p, a['task'], a['alphabet'], a['seq_col'], a['target_col'], lab, a['classes'],
-                                                      a['pad_char'], a['max_len']), p)
-        data = read(a['path'], a['labels'])
-        valid_data = None if a['valid'] is None else read(a['valid'], a['valid_labels'])
-        test_data = None if a['test'] is None else read(a['test'], a['test_labels'])
-        lengths = set(data.lengths.tolist()) | (set() if valid_data is None else set(valid_data.lengths.tolist()))
-        recipe = make_recipe(len(data) + (0 if valid_data is None else len(valid_data)), a['task'], len(lengths) == 1,
-                             batch_size=a['batch_size'], epochs=a['epochs'], dropout=a['dropout'], valid_frac=a['valid_frac'],
-                             n_valid=None if valid_data is None else len(valid_data))
-        train, valid = (data, valid_data) if valid_data is not None else split_valid(data, recipe.valid_frac, a['seed'])
-        if a['first_order'] != 'auto': recipe.first_order, recipe.reasons['first_order'] = a['first_order'] == 'on', 'given'
-        d_output = output_width(a['task'], [train, valid])
-        pos_weight, class_weights, why = balanced_weights(a['task'], train, d_output)
-        pos_weight = pos_weight if a['pos_weight'] is None else a['pos_weight']
-        class_weights = class_weights if a['class_weights'] is None else parse_numbers(a['class_weights'], '--class_weights')
-        say(f"{len(train):,} training and {len(valid):,} validation sequences" + (f", {len(test_data):,} test" if test_data is not None else ''))
-        for line in recipe.explain(): say(f"  {line}")
-        if a['task'] != 'regression':
-            say(f"  loss weights {pos_weight if class_weights is None else class_weights}: "
-                + ('given' if a['pos_weight'] is not None or a['class_weights'] is not None else why))
-        model_kwargs = {'dropout': recipe.dropout, 'bidirectional': a['bidirectional'],
-                        **{k: a[k] for k in ('d_model', 'd_state', 'n_s4d') if a[k] is not None}}
-        if a['pgc_expansions'] is not None: model_kwargs['pgc_expansions'] = parse_numbers(a['pgc_expansions'], '--pgc_expansions')
-        fit_kwargs = {**recipe.fit_kwargs(), 'lr': a['lr'], 'weight_decay': a['weight_decay'], 'pos_weight': pos_weight,
-                      'class_weights': class_weights, 'sampler': a['sampler'], 'device': device, 'disable': quiet}
-        if a['patience'] is not None: fit_kwargs['patience'] = a['patience'] or None
+        data, valid, test = _read_training_files(a)
+        train, valid, recipe, model_kwargs, fit_kwargs = _plan_run(a, data, valid, test, say)
         if rank == 0:
             out.mkdir(parents=True, exist_ok=True)
             write_json(out / ARGS_JSON, a)
-        metrics = train_run(out, train, valid, test_data, a['task'], a['seed'], model_kwargs,
+        metrics = train_run(out, train, valid, test, a['task'], a['seed'], model_kwargs,
                             dict(seq_col=a['seq_col'], pad_char=a['pad_char'], max_len=a['max_len'], classes=a['classes'],
-                                 **({'target_col': a['target_col']} if a['task'] in POSITION_TASKS else {})),  # its label column
-                            resume=resume is not None, transform=a['transform'], ensemble=a['ensemble'], first_order=recipe.first_order,
-                            baselines=not a['no_baselines'], time_limit=parse_duration(a['time_limit']), verbose=rank == 0 and not quiet,
-                            **fit_kwargs)
+                                 **({'target_col': a['target_col']} if a['task'] in POSITION_TASKS else {})),  # its labels
+                            resume=resume is not None, transform=a['transform'], ensemble=a['ensemble'],
+                            first_order=recipe.first_order, baselines=not a['no_baselines'],
+                            time_limit=parse_duration(a['time_limit']), verbose=rank == 0 and not quiet,
+                            device=device, disable=quiet, **fit_kwargs)
         if rank == 0:
             print(json.dumps(metrics, indent=2))
             print(f"run folder: {out}")
     finally:
         if world > 1 and dist.is_initialized(): dist.destroy_process_group()
+
 
 # %% ../nbs/17_cli.ipynb
 def _prediction_frame(data: SeqData, # the sequences scored

@@ -39,16 +39,16 @@ def split_valid(data: SeqData, # labelled sequences
 DATA_JSON, ARGS_JSON, TRANSFORM_JSON, BASELINES_JSON = 'data.json', 'args.json', 'transform.json', 'baselines.json'
 
 def output_width(task: str, # one of `TASKS`
-               data: list, # the labelled SeqData sets, train first
-              ) -> int: # d_output: 1, or 1 + the largest class index (multiclass; per_position with labels beyond 0/1)
+                 data: list, # the labelled SeqData sets, train first
+                ) -> int: # d_output: 1, or 1 + the largest class index (multiclass; per_position with labels beyond 0/1)
     "The model's output width for `task`."
     top = int(max(np.nanmax(d.targets) for d in data))
     if task == 'multiclass': return top + 1
     return top + 1 if task == 'per_position' and top > 1 else 1
 
 def write_json(path: Path, # file to write
-                obj, # JSON-serialisable value
-               ):
+               obj, # JSON-serialisable value
+              ):
     "Write `obj` as indented JSON, atomically."
     write_text_atomic(path, json.dumps(obj, indent=2) + '\n')
 
@@ -75,15 +75,94 @@ def plot_outputs(data: SeqData, # the labelled sequences scored
     i = int(np.argmax(data.lengths))
     return plot_pair_map(torch.sigmoid(z[i]), partners_to_pairs(data.targets[i]), title=f"{title}: {data.names[i]}")
 
+# %% ../nbs/16_runs.ipynb
 def predict_in_units(model, # a Lyra or a LyraEnsemble
-             data: SeqData, # sequences to score
-             transform: TargetTransform | None, # regression: maps outputs back to measured units
-             batch_size: int = 256, # sequences per forward pass
-            ): # what `predict` returns, regression outputs in measured units
+                     data: SeqData, # sequences to score
+                     transform: TargetTransform | None, # regression: maps outputs back to measured units
+                     batch_size: int = 256, # sequences per forward pass
+                    ): # what `predict` returns, regression outputs in measured units
     "Predictions of a run's model, in the units of its targets."
     z = predict(model, data, batch_size)
     return z if transform is None else torch.as_tensor(transform.inverse(z), dtype=torch.float32)
 
+# %% ../nbs/16_runs.ipynb
+def _clear_stale(out: Path, # run folder
+                 ensemble: int, # members of the new run
+                ):
+    "Remove the model files of an earlier run of the other shape (a single model, or an ensemble), so that only the new one loads."
+    if ensemble == 1:
+        for k in itertools.count():
+            if not (member := out / ENSEMBLE_MEMBER.format(k)).is_dir(): break
+            shutil.rmtree(member)
+    else:
+        for name in (CONFIG_NAME, WEIGHTS_NAME, CHECKPOINT_NAME): (out / name).unlink(missing_ok=True)
+
+# %% ../nbs/16_runs.ipynb
+def _target_transform(train: SeqData, valid: SeqData, # the run's split
+                      task: str, # one of `TASKS`
+                      transform: str, # 'auto' or a `TRANSFORMS` kind
+                      say, # print, or nothing
+                     ) -> tuple: # (the `TransformChoice` or None, the fitted `TargetTransform` or None)
+    "Choose and fit the target transform of a regression run; other tasks have none."
+    if task != 'regression': return None, None
+    choice = None
+    if transform == 'auto':
+        choice = choose_transform(train, valid)
+        transform = choice.kind
+        say(f"transform {transform}: the additive probe's held-out Spearman by transform, {choice.protocol}: "
+            + ', '.join(f"{k} {v:.4f}" for k, v in choice.scores.items()))
+    return choice, TargetTransform.fit(train.targets, transform)
+
+# %% ../nbs/16_runs.ipynb
+def _explicit_terms(train: SeqData, valid: SeqData, # the run's split
+                    task: str, # one of `TASKS`
+                    first_order: bool, # whether the run asks for the first-order path
+                    max_pair_features: int, # most second-order weights allowed
+                    say, # print, or nothing
+                   ) -> tuple: # (first_order for `LyraConfig`: L or 0, pair_sites)
+    "The `first_order` and `pair_sites` of the run's models."
+    if not first_order: return 0, ()
+    L = int(train.lengths[0])
+    if not (task == 'regression' and set(train.lengths.tolist()) == set(valid.lengths.tolist()) == {L}):
+        raise ValueError("the first-order path needs regression targets and aligned sequences (one length in train and valid)")
+    sites, pair_sites = tuple(int(s) for s in variable_sites(train)), ()
+    if 0 < math.comb(len(sites), 2) * train.alphabet.width ** 2 <= max_pair_features: pair_sites = sites
+    say(f"explicit terms: first order over {L} positions"
+        + (f", second order over the letter pairs of sites {list(pair_sites)}" if pair_sites else ''))
+    return L, pair_sites
+
+# %% ../nbs/16_runs.ipynb
+def _train_members(out: Path, # run folder
+                   train: SeqData, valid: SeqData, # the split, targets on the transformed scale
+                   task: str, # one of `TASKS`
+                   seed: int, # member k: seed + k
+                   ensemble: int, # number of members
+                   model_kwargs: dict, # LyraConfig fields
+                   terms: tuple, # `_explicit_terms` output
+                   output_width: int, # d_output
+                   resume: bool, # continue from the checkpoints
+                   time_limit: float | None, # seconds for all members
+                   say, # print, or nothing
+                   fit_kwargs: dict, # more `fit` options
+                  ) -> tuple: # (Lyra or LyraEnsemble, list of `FitResult`)
+    "Train the run's model, or each member of its ensemble."
+    (first_order, pair_sites), members, results = terms, [], []
+    for k in range(ensemble):
+        folder = out if ensemble == 1 else out / ENSEMBLE_MEMBER.format(k)
+        torch.manual_seed(seed + k)
+        model = Lyra(d_input=train.alphabet.width, d_output=output_width, task=task, first_order=first_order,
+                     pair_sites=pair_sites, **model_kwargs)
+        member_train = additive_start(model, train, valid) if first_order else train
+        limit = None if time_limit is None else time_limit / ensemble
+        member_resume = resume and (k == 0 or (folder / CHECKPOINT_NAME).is_file())  # members never reached start afresh
+        results.append(fit(model, member_train, valid, task=task, seed=seed + k, checkpoint_dir=folder,
+                           resume=member_resume, time_limit=limit, **fit_kwargs))
+        members.append(model)
+        if ensemble > 1: say(f"member {k}: epoch {results[-1].best_epoch} of {len(results[-1].history)}, "
+                             f"validation {results[-1].metric} {results[-1].best['valid_' + results[-1].metric]:.4f}")
+    return members[0] if ensemble == 1 else LyraEnsemble(members), results
+
+# %% ../nbs/16_runs.ipynb
 def _summary(metric: str, # the task's primary metric
              higher: bool, # its direction
              lyra: dict, # split -> Lyra's metrics
@@ -101,87 +180,19 @@ def _summary(metric: str, # the task's primary metric
         parts.append(f"on {label} Lyra {'beat' if ahead else 'did not beat'} the best baseline, {best} ({metric} {ours:.4f} against {theirs:.4f})")
     return '; '.join(parts)
 
-def _clear_stale(out: Path, # run folder
-                 ensemble: int, # members of the new run
-                ):
-    "Remove the model files of an earlier run of the other shape (a single model, or an ensemble), so that only the new one loads."
-    if ensemble == 1:
-        for k in itertools.count():
-            if not (member := out / ENSEMBLE_MEMBER.format(k)).is_dir(): break
-            shutil.rmtree(member)
-    else:
-        for name in (CONFIG_NAME, WEIGHTS_NAME, CHECKPOINT_NAME): (out / name).unlink(missing_ok=True)
-
-def train_run(out: str | Path, # run folder to write (created; its files are replaced); also the checkpoint folder
-              train: SeqData, # training sequences with (N, 1) targets
-              valid: SeqData, # validation set: chooses the epoch, the transform and the baselines' penalties
-              test: SeqData | None = None, # scored once, after training, with the chosen model (and every baseline)
-              task: str = 'regression', # one of `TASKS`: 'regression', 'binary', 'multiclass', 'per_position' or 'pairs'
-              seed: int = 0, # seeds the initial weights, dropout and batch order (member k of an ensemble: seed + k)
-              model_kwargs: dict | None = None, # LyraConfig fields besides d_input and d_output, e.g. {'dropout': 0.1}
-              data_info: dict | None = None, # how files are read for this model (seq_col, pad_char, max_len), saved in data.json
-              resume: bool = False, # continue from the run folder's checkpoint(s) instead of starting afresh
-              transform: str = 'auto', # regression targets: 'auto' (chosen by `choose_transform`) or a `TargetTransform` kind
-              ensemble: int = 1, # models trained from seeds seed, seed + 1, ...; predictions are their mean
-              first_order: bool = False, # aligned regression data: the additive start (`additive_start`)
-              max_pair_features: int = 20_000, # with first_order: also a second-order term over the variable sites' letter pairs when it has at most this many weights; 0: never
-              baselines: bool = True, # fit the reference models of `fit_baselines` on the same split, into baselines.json
-              time_limit: float | None = None, # seconds for all of training, shared equally by the ensemble's members
-              verbose: bool = False, # print the transform choice and the comparison with the baselines
-              **fit_kwargs, # passed to `fit`: epochs, batch_size, lr, patience, device, disable, sampler, ...
-             ) -> dict: # the contents of metrics.json
-    "Train Lyra (or an ensemble), choose each epoch on `valid`, score `test` once beside the baselines, and write the run folder."
-    check_task(task)
-    check_int(ensemble, 'ensemble')
-    if transform != 'auto' and transform not in TRANSFORMS: raise ValueError(f"unknown transform {transform!r}; choose 'auto' or one of {', '.join(TRANSFORMS)}")
-    if task != 'regression' and transform not in ('auto', 'none'): raise ValueError(f"target transforms are for regression, not task {task!r}")
-    say = print if verbose else (lambda *a: None)
-    out = Path(out)
-    world, rank = world_and_rank()
-    if rank == 0: out.mkdir(parents=True, exist_ok=True); _clear_stale(out, ensemble)
-    choice, t = None, None
-    if task == 'regression':
-        if transform == 'auto':
-            choice = choose_transform(train, valid)
-            transform = choice.kind
-            say(f"transform {transform}: the additive probe's held-out Spearman by transform, {choice.protocol}: "
-                + ', '.join(f"{k} {v:.4f}" for k, v in choice.scores.items()))
-        t = TargetTransform.fit(train.targets, transform)
-    fit_train, fit_valid = (train, valid) if t is None else (train.with_targets(t(train.targets)), valid.with_targets(t(valid.targets)))
-    L = int(train.lengths[0])
-    if first_order and not (task == 'regression' and set(train.lengths.tolist()) == set(valid.lengths.tolist()) == {L}):
-        raise ValueError("the first-order path needs regression targets and aligned sequences (one length in train and valid)")
-    pair_sites = ()
-    if first_order:
-        sites = tuple(int(s) for s in variable_sites(train))
-        if 0 < math.comb(len(sites), 2) * train.alphabet.width ** 2 <= max_pair_features: pair_sites = sites
-        say(f"explicit terms: first order over {L} positions" + (f", second order over the letter pairs of sites {list(pair_sites)}" if pair_sites else ''))
-    members, results = [], []
-    for k in range(ensemble):
-        folder = out if ensemble == 1 else out / ENSEMBLE_MEMBER.format(k)
-        torch.manual_seed(seed + k)
-        model = Lyra(d_input=train.alphabet.width, d_output=output_width(task, [train, valid]), task=task,
-                     first_order=L if first_order else 0, pair_sites=pair_sites, **(model_kwargs or {}))
-        member_train = additive_start(model, fit_train, fit_valid) if first_order else fit_train
-        limit = None if time_limit is None else time_limit / ensemble
-        member_resume = resume and (k == 0 or (folder / CHECKPOINT_NAME).is_file())   # a member the killed run never reached starts afresh
-        results.append(fit(model, member_train, fit_valid, task=task, seed=seed + k, checkpoint_dir=folder, resume=member_resume, time_limit=limit, **fit_kwargs))
-        members.append(model)
-        if ensemble > 1: say(f"member {k}: epoch {results[-1].best_epoch} of {len(results[-1].history)}, "
-                             f"validation {results[-1].metric} {results[-1].best['valid_' + results[-1].metric]:.4f}")
-    model = members[0] if ensemble == 1 else LyraEnsemble(members)
-    result = results[0]
-    metric, higher = task_metric(task, model.config.d_output)
-    kept = lambda r: r.best_epoch if fit_kwargs.get('restore_best', True) else len(r.history)
-    metrics = {'task': task, 'metric': result.metric, 'best_epoch': result.best_epoch, 'epoch_kept': kept(result), 'epochs_run': len(result.history),
-               'stopped_early': result.stopped_early, 'out_of_time': any(r.out_of_time for r in results),
-               'n_train': len(train), 'n_valid': len(valid), 'transform': None if t is None else t.kind,
-               'transform_scores': None if choice is None else {'protocol': choice.protocol, **choice.scores},
-               'first_order': first_order, 'pair_sites': list(pair_sites), 'ensemble': ensemble}
-    if ensemble > 1: metrics['members'] = [{'best_epoch': r.best_epoch, 'epoch_kept': kept(r), 'epochs_run': len(r.history)} for r in results]
-    if rank > 0: return metrics                                      # rank 0 alone scores, fits the baselines and writes
+# %% ../nbs/16_runs.ipynb
+def _score_run(model, # the trained Lyra or LyraEnsemble
+               results: list, # its members' `FitResult`s
+               train: SeqData, valid: SeqData, test: SeqData | None, # the split, targets in measured units
+               task: str, # one of `TASKS`
+               t: TargetTransform | None, # the run's transform
+               baselines: bool, # fit the reference models
+               metrics: dict, # the run's facts so far; the scores are added
+              ) -> tuple: # (the baselines' table, (data shown in the plot, its name, its predictions or None))
+    "Score Lyra on validation and test, fit and score the baselines, and summarise the comparison in `metrics`."
+    result, (metric, higher) = results[0], task_metric(task, model.config.d_output)
     shown, shown_name, shown_z = valid, 'validation set', None
-    if ensemble == 1 and t is None and metrics['epoch_kept'] == result.best_epoch:   # the chosen epoch's row, already scored
+    if len(results) == 1 and t is None and metrics['epoch_kept'] == result.best_epoch:   # that row is already scored
         metrics['valid'] = {m: result.best[f'valid_{m}'] for m in task_metrics(task, model.config.d_output)}
     else:
         shown_z = predict_in_units(model, valid, t)
@@ -190,26 +201,89 @@ def train_run(out: str | Path, # run folder to write (created; its files are rep
         shown, shown_name, shown_z = test, 'test set', predict_in_units(model, test, t)
         metrics.update(n_test=len(test), test=evaluate_task(task, test.targets, shown_z))
     table = fit_baselines(train, valid, test, task, t) if baselines else {}
-    metrics['baselines'] = {name: ({'skipped': b['skipped']} if 'skipped' in b else {s: b[s][metric] for s in ('valid', 'test') if s in b})
-                            for name, b in table.items()}
+    metrics['baselines'] = {name: ({'skipped': b['skipped']} if 'skipped' in b
+                                   else {s: b[s][metric] for s in ('valid', 'test') if s in b}) for name, b in table.items()}
     metrics['summary'] = _summary(metric, higher, metrics, table) if baselines else "baselines not fitted"
-    say(metrics['summary'])
+    return table, (shown, shown_name, shown_z)
+
+# %% ../nbs/16_runs.ipynb
+def _write_run(out: Path, # run folder
+               model, # the trained Lyra or LyraEnsemble
+               results: list, # its members' `FitResult`s
+               train: SeqData, # the training set, for the alphabet and the target's name
+               task: str, # one of `TASKS`
+               t: TargetTransform | None, # the run's transform
+               data_info: dict | None, # how files are read for this model
+               table: dict, # the baselines' table
+               baselines: bool, # whether baselines were asked for
+               metrics: dict, # the contents of metrics.json
+               shown: tuple, # (data, name, predictions or None) for predicted_vs_measured.png
+              ):
+    "Write every file of the run folder."
     model.cpu().save_pretrained(out)
     write_json(out / DATA_JSON, {'alphabet': train.alphabet.name, 'task': task, 'seq_col': 'sequence',
-                                   'target_col': train.target_names[0] if task in SEQUENCE_TASKS else None, 'pad_char': None,
-                                   'max_len': None, 'classes': None,
-                                   **(data_info or {})})
+                                 'target_col': train.target_names[0] if task in SEQUENCE_TASKS else None, 'pad_char': None,
+                                 'max_len': None, 'classes': None, **(data_info or {})})
     if t is not None: write_json(out / TRANSFORM_JSON, t.to_dict())
     else: (out / TRANSFORM_JSON).unlink(missing_ok=True)
-    write_json(out / BASELINES_JSON, table if table else {'note': 'not fitted (baselines=False)' if not baselines else f"no baseline for task {task!r} yet"})
+    write_json(out / BASELINES_JSON, table if table else {
+        'note': 'not fitted (baselines=False)' if not baselines else f"no baseline for task {task!r} yet"})
     for k, r in enumerate(results):
-        folder = out if ensemble == 1 else out / ENSEMBLE_MEMBER.format(k)
+        folder = out if len(results) == 1 else out / ENSEMBLE_MEMBER.format(k)
         write_json(folder / 'history.json', r.history)
         atomic_write(folder / 'history.csv', lambda tmp, r=r: r.to_frame().to_csv(tmp, index=False))
     write_json(out / 'metrics.json', metrics)
-    _save_figure(plot_history(result), out / 'learning_curve.png')
-    if shown_z is None: shown_z = predict_in_units(model, shown, t)                     # predicted once, for the metrics and the plot
-    _save_figure(plot_outputs(shown, shown_z, task, shown_name), out / 'predicted_vs_measured.png')
+    _save_figure(plot_history(results[0]), out / 'learning_curve.png')
+    data, name, z = shown
+    if z is None: z = predict_in_units(model, data, t)              # predicted once, for the metrics and the plot
+    _save_figure(plot_outputs(data, z, task, name), out / 'predicted_vs_measured.png')
+
+# %% ../nbs/16_runs.ipynb
+def train_run(out: str | Path, # run folder to write (created; its files are replaced); also the checkpoint folder
+              train: SeqData, # training sequences with (N, 1) targets
+              valid: SeqData, # validation set: chooses the epoch, the transform and the baselines' penalties
+              test: SeqData | None = None, # scored once, after training, with the chosen model (and every baseline)
+              task: str = 'regression', # one of `TASKS`
+              seed: int = 0, # seeds the initial weights, dropout and batch order (member k of an ensemble: seed + k)
+              model_kwargs: dict | None = None, # LyraConfig fields besides d_input and d_output, e.g. {'dropout': 0.1}
+              data_info: dict | None = None, # how files are read for this model (seq_col, pad_char, ...), for data.json
+              resume: bool = False, # continue from the run folder's checkpoint(s) instead of starting afresh
+              transform: str = 'auto', # regression targets: 'auto' (`choose_transform`) or a `TargetTransform` kind
+              ensemble: int = 1, # models trained from seeds seed, seed + 1, ...; predictions are their mean
+              first_order: bool = False, # aligned regression data: the additive start (`additive_start`)
+              max_pair_features: int = 20_000, # most weights of a second-order term over the variable sites; 0: none
+              baselines: bool = True, # fit the reference models of `fit_baselines` on the same split
+              time_limit: float | None = None, # seconds for all of training, shared equally by the ensemble's members
+              verbose: bool = False, # print the transform choice and the comparison with the baselines
+              **fit_kwargs, # `FitConfig` fields for `fit`: epochs, batch_size, lr, patience, device, disable, ...
+             ) -> dict: # the contents of metrics.json
+    "Train Lyra (or an ensemble), choose each epoch on `valid`, score `test` once beside the baselines, write the folder."
+    check_task(task); check_int(ensemble, 'ensemble')
+    if transform != 'auto' and transform not in TRANSFORMS:
+        raise ValueError(f"unknown transform {transform!r}; choose 'auto' or one of {', '.join(TRANSFORMS)}")
+    if task != 'regression' and transform not in ('auto', 'none'):
+        raise ValueError(f"target transforms are for regression, not task {task!r}")
+    say, out, rank = print if verbose else (lambda *a: None), Path(out), world_and_rank()[1]
+    if rank == 0: out.mkdir(parents=True, exist_ok=True); _clear_stale(out, ensemble)
+    choice, t = _target_transform(train, valid, task, transform, say)
+    scaled = (train, valid) if t is None else (train.with_targets(t(train.targets)), valid.with_targets(t(valid.targets)))
+    terms = _explicit_terms(train, valid, task, first_order, max_pair_features, say)
+    model, results = _train_members(out, *scaled, task, seed, ensemble, model_kwargs or {}, terms,
+                                    output_width(task, [train, valid]), resume, time_limit, say, fit_kwargs)
+    result = results[0]
+    kept = lambda r: r.best_epoch if fit_kwargs.get('restore_best', True) else len(r.history)
+    metrics = {'task': task, 'metric': result.metric, 'best_epoch': result.best_epoch, 'epoch_kept': kept(result),
+               'epochs_run': len(result.history), 'stopped_early': result.stopped_early,
+               'out_of_time': any(r.out_of_time for r in results), 'n_train': len(train), 'n_valid': len(valid),
+               'transform': None if t is None else t.kind,
+               'transform_scores': None if choice is None else {'protocol': choice.protocol, **choice.scores},
+               'first_order': first_order, 'pair_sites': list(terms[1]), 'ensemble': ensemble}
+    if ensemble > 1:
+        metrics['members'] = [{'best_epoch': r.best_epoch, 'epoch_kept': kept(r), 'epochs_run': len(r.history)} for r in results]
+    if rank > 0: return metrics                                      # rank 0 alone scores, fits the baselines and writes
+    table, shown = _score_run(model, results, train, valid, test, task, t, baselines, metrics)
+    say(metrics['summary'])
+    _write_run(out, model, results, train, task, t, data_info, table, baselines, metrics, shown)
     return metrics
 
 # %% ../nbs/16_runs.ipynb

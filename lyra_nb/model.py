@@ -77,25 +77,27 @@ class LyraConfig:
         if self.first_order and self.pooling != 'mean': raise ValueError(f"LyraConfig.first_order adds one value per sequence: it needs a sequence task (pooling='mean'), not task {self.task!r}")
         if self.fft_backend not in ('torch', 'flashfftconv'): raise ValueError(f"LyraConfig.fft_backend must be 'torch' or 'flashfftconv', got {self.fft_backend!r}")
 
-    def to_dict(self) -> dict:
-        "A JSON-friendly dict (tuples become lists)."
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+# %% ../nbs/12_model.ipynb
+@patch
+def to_dict(self: LyraConfig) -> dict:
+    "A JSON-friendly dict (tuples become lists)."
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
-    @classmethod
-    def from_dict(cls, d: dict) -> 'LyraConfig':
-        "Build a config from a dict, refusing unknown keys."
-        if not isinstance(d, dict): raise ValueError(f"a LyraConfig is built from a dict of its fields, got {type(d).__name__}")
-        unknown = sorted(set(d) - {f.name for f in fields(cls)})
-        if unknown: raise ValueError(f"unknown LyraConfig keys: {unknown}")
-        return cls(**d)
+@patch(cls_method=True)
+def from_dict(cls: LyraConfig, d: dict) -> LyraConfig:
+    "Build a config from a dict, refusing unknown keys."
+    if not isinstance(d, dict): raise ValueError(f"a LyraConfig is built from a dict of its fields, got {type(d).__name__}")
+    unknown = sorted(set(d) - {f.name for f in fields(cls)})
+    if unknown: raise ValueError(f"unknown LyraConfig keys: {unknown}")
+    return cls(**d)
 
-    @classmethod
-    def from_json(cls, path) -> 'LyraConfig':
-        "Read a config.json, naming the file when it is not JSON, not an object, or has an unknown key or a bad field."
-        path = Path(path)
-        d = read_json(path, 'a valid JSON config')
-        try: return cls.from_dict(d)
-        except ValueError as err: raise ValueError(f"{path}: {err}") from None
+@patch(cls_method=True)
+def from_json(cls: LyraConfig, path) -> LyraConfig:
+    "Read a config.json, naming the file when it is not JSON, not an object, or has an unknown key or a bad field."
+    path = Path(path)
+    d = read_json(path, 'a valid JSON config')
+    try: return cls.from_dict(d)
+    except ValueError as err: raise ValueError(f"{path}: {err}") from None
 
 # %% ../nbs/12_model.ipynb
 def masked_mean(h: torch.Tensor, # per-position features, (B, L, D)
@@ -146,50 +148,57 @@ class Lyra(nn.Module):
         if self.config.pooling == 'mean' and not mask.any(-1).all():
             raise ValueError(f"sequences {(~mask.any(-1)).nonzero().ravel().tolist()} have no real position in the mask")
 
-    def _aligned(self, x, mask):
-        "The flattened one-hot letters `(B, L * d_input)` of a batch of aligned sequences, for the first-order term."
-        L = self.config.first_order
-        if x.shape[1] != L or (mask is not None and not mask.all()):
-            lengths = sorted(set((mask.sum(1) if mask is not None else torch.full((len(x),), x.shape[1])).tolist()))
-            raise ValueError(f"this model's first-order term reads aligned sequences of {L} positions, got lengths {lengths[:5]}")
-        return x.flatten(1)                                  # (B, L, d_input) -> (B, L * d_input)
 
-    def _pair_products(self, x):
-        "Products x_{i,a} x_{j,b} for every pair of `pair_sites` i < j and letters a, b, flattened: `(B, P * d_input**2)`."
-        s = x[:, list(self.config.pair_sites)]              # (B, S, d_input)
-        i, j = torch.triu_indices(len(self.config.pair_sites), len(self.config.pair_sites), 1, device=x.device)
-        return (s[:, i, :, None] * s[:, j, None, :]).flatten(1)   # (B, P, d_input, d_input) -> (B, P * d_input**2)
+# %% ../nbs/12_model.ipynb
+@patch
+def features(self: Lyra,
+             x: torch.Tensor, # one-hot letters, (B, L, d_input)
+             mask: torch.Tensor | None = None, # True at real positions, (B, L)
+            ) -> torch.Tensor: # per-position features before pooling, (B, L, D)
+    "Run every block but pooling and the decoder (in chunks for long sequences in inference, see below)."
+    self._check(x, mask)
+    c = self.config
+    if not self.training and not torch.is_grad_enabled() and 0 < c.chunk_size < x.shape[1]:
+        return self._features_in_chunks(x, mask, c.chunk_size, c.channel_group)
+    h = self.encoder(x)                                  # (B, L, D)
+    for pgc in self.pgcs: h = pgc(h, mask)               # (B, L, D)
+    for norm, s4d in zip(self.norms, self.s4ds):
+        h = h + self.dropout(s4d(norm(h), mask))         # (B, L, D)
+    return h
 
-    def features(self,
-                 x: torch.Tensor, # one-hot letters, (B, L, d_input)
-                 mask: torch.Tensor | None = None, # True at real positions, (B, L)
-                ) -> torch.Tensor: # per-position features before pooling, (B, L, D)
-        "Run every block but pooling and the decoder (in chunks for long sequences in inference, see below)."
-        self._check(x, mask)
-        c = self.config
-        if not self.training and not torch.is_grad_enabled() and 0 < c.chunk_size < x.shape[1]:
-            return self._features_in_chunks(x, mask, c.chunk_size, c.channel_group)
-        h = self.encoder(x)                                  # (B, L, D)
-        for pgc in self.pgcs: h = pgc(h, mask)               # (B, L, D)
-        for norm, s4d in zip(self.norms, self.s4ds):
-            h = h + self.dropout(s4d(norm(h), mask))         # (B, L, D)
-        return h
+@patch
+def forward(self: Lyra,
+            x: torch.Tensor, # one-hot letters, (B, L, d_input); padding rows all zero
+            mask: torch.Tensor | None = None, # True at real positions, (B, L); None means all real
+           ) -> torch.Tensor: # (B, d_output) with mean pooling, (B, L, d_output) with pooling 'none', (B, L, L) for task 'pairs'
+    "Predict from a batch of encoded sequences."
+    h = self.features(x, mask)                           # (B, L, D)
+    if self.config.task == 'pairs': return self.decoder(h, x, mask)   # (B, L, L) pair logits
+    if self.config.pooling == 'none':
+        y = self.decoder(h)                              # (B, L, d_output)
+        return y if mask is None else y * mask[..., None].to(y.dtype)  # padded positions read 0
+    y = self.decoder(masked_mean(h, mask))               # (B, D) -> (B, d_output)
+    if self.first_order is None: return y
+    flat = self._aligned(x, mask)                        # (B, L * d_input)
+    y = y + self.first_order(flat)
+    return y if self.second_order is None else y + self.second_order(self._pair_products(x))
 
-    def forward(self,
-                x: torch.Tensor, # one-hot letters, (B, L, d_input); padding rows all zero
-                mask: torch.Tensor | None = None, # True at real positions, (B, L); None means all real
-               ) -> torch.Tensor: # (B, d_output) with mean pooling, (B, L, d_output) with pooling 'none', (B, L, L) for task 'pairs'
-        "Predict from a batch of encoded sequences."
-        h = self.features(x, mask)                           # (B, L, D)
-        if self.config.task == 'pairs': return self.decoder(h, x, mask)   # (B, L, L) pair logits
-        if self.config.pooling == 'none':
-            y = self.decoder(h)                              # (B, L, d_output)
-            return y if mask is None else y * mask[..., None].to(y.dtype)  # padded positions read 0
-        y = self.decoder(masked_mean(h, mask))               # (B, D) -> (B, d_output)
-        if self.first_order is None: return y
-        flat = self._aligned(x, mask)                        # (B, L * d_input)
-        y = y + self.first_order(flat)
-        return y if self.second_order is None else y + self.second_order(self._pair_products(x))
+# %% ../nbs/12_model.ipynb
+@patch
+def _aligned(self: Lyra, x, mask):
+    "The flattened one-hot letters `(B, L * d_input)` of a batch of aligned sequences, for the first-order term."
+    L = self.config.first_order
+    if x.shape[1] != L or (mask is not None and not mask.all()):
+        lengths = sorted(set((mask.sum(1) if mask is not None else torch.full((len(x),), x.shape[1])).tolist()))
+        raise ValueError(f"this model's first-order term reads aligned sequences of {L} positions, got lengths {lengths[:5]}")
+    return x.flatten(1)                                  # (B, L, d_input) -> (B, L * d_input)
+
+@patch
+def _pair_products(self: Lyra, x):
+    "Products x_{i,a} x_{j,b} for every pair of `pair_sites` i < j and letters a, b, flattened: `(B, P * d_input**2)`."
+    s = x[:, list(self.config.pair_sites)]              # (B, S, d_input)
+    i, j = torch.triu_indices(len(self.config.pair_sites), len(self.config.pair_sites), 1, device=x.device)
+    return (s[:, i, :, None] * s[:, j, None, :]).flatten(1)   # (B, P, d_input, d_input) -> (B, P * d_input**2)
 
 # %% ../nbs/12_model.ipynb
 def optim_groups(model: nn.Module, # a Lyra model (or any module holding S4DKernels)

@@ -9,6 +9,12 @@ test -z "$(git status --porcelain -uno)" || { echo "FAIL: nbdev_clean changed tr
 nbdev_export
 test -z "$(git status --porcelain)" || { echo "FAIL: nbdev_export changed files; never edit lyra_nb/*.py by hand"; git status --porcelain; exit 1; }
 
+echo "== reading order: each module imports only modules of earlier notebooks =="
+python tools/check_imports.py
+
+echo "== lint: ruff (pyflakes, lines of at most 120 characters; ruff.toml) =="
+ruff check --output-format concise .
+
 echo "== pytest: tests/ =="
 python -m pytest -q tests
 

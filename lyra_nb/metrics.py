@@ -54,32 +54,32 @@ def _target_varies(t, metric):
     "Raise a `ValueError` if `t` is constant: `metric` is then undefined."
     if (t == t[0]).all(): raise ValueError(f"{metric}: y_true is constant, so the metric is undefined")
 
-def _pred_constant(p, metric):
-    "True, with an `UndefinedMetricWarning`, if the predictions `p` are constant."
-    if not (p == p[0]).all(): return False
-    warnings.warn(f"{metric}: y_pred is constant, so the correlation is undefined; returning nan",
-                  UndefinedMetricWarning, stacklevel=3)
-    return True
+def _correlation(statistic, # `scipy.stats.spearmanr` or `pearsonr`
+                 metric: str, # its name, for messages
+                 y_true, y_pred, # as the public functions take them
+                ) -> float: # the correlation; nan, with an `UndefinedMetricWarning`, when the predictions are constant
+    "A correlation of `y_pred` with `y_true` that refuses constant targets and flags constant predictions."
+    t, p = _pair(y_true, y_pred)
+    _target_varies(t, metric)
+    if (p == p[0]).all():
+        warnings.warn(f"{metric}: y_pred is constant, so the correlation is undefined; returning nan",
+                      UndefinedMetricWarning, stacklevel=3)       # points at the caller of `spearman` / `pearson`
+        return float('nan')
+    return float(statistic(t, p).statistic)
 
 # %% ../nbs/09_metrics.ipynb
 def spearman(y_true,  # targets, (N,) or (N, 1)
              y_pred,  # predictions, (N,) or (N, 1)
             ) -> float:  # Spearman's rho over all N; nan (with a warning) when `y_pred` is constant
     "Spearman rank correlation of `y_pred` with `y_true`, by `scipy.stats.spearmanr`."
-    t, p = _pair(y_true, y_pred)
-    _target_varies(t, 'spearman')
-    if _pred_constant(p, 'spearman'): return float('nan')
-    return float(spearmanr(t, p).statistic)
+    return _correlation(spearmanr, 'spearman', y_true, y_pred)
 
 # %% ../nbs/09_metrics.ipynb
 def pearson(y_true,  # targets, (N,) or (N, 1)
             y_pred,  # predictions, (N,) or (N, 1)
            ) -> float:  # Pearson's r over all N; nan (with a warning) when `y_pred` is constant
     "Pearson correlation of `y_pred` with `y_true`, by `scipy.stats.pearsonr`."
-    t, p = _pair(y_true, y_pred)
-    _target_varies(t, 'pearson')
-    if _pred_constant(p, 'pearson'): return float('nan')
-    return float(pearsonr(t, p).statistic)
+    return _correlation(pearsonr, 'pearson', y_true, y_pred)
 
 # %% ../nbs/09_metrics.ipynb
 def r2(y_true,  # targets, (N,) or (N, 1)

@@ -29,6 +29,7 @@ export: $(STAMP)
 NBS ?= $(wildcard nbs/[0-9]*.ipynb) nbs/index.ipynb
 nbs: $(STAMP)
 	python tools/run_nbs.py $(NBS)
+	python tools/shrink_figures.py $(NBS)
 	nbdev_clean
 
 # Offline docs: nbdev_proc_nbs (no quarto) + pandoc (Debian's) -> docs/*.html and README.md.
@@ -51,6 +52,7 @@ BENCH ?= $(wildcard nbs/benchmarks/*.ipynb)
 bench: $(STAMP)
 	$(BIN)/pip install -q fair-esm==2.0.0  # benchmark-only: the ESM-2 model classes (random weights, nothing downloaded)
 	python tools/run_nbs.py --flags slow $(BENCH)
+	python tools/shrink_figures.py $(BENCH)
 	nbdev_clean
 	python -m pytest -q --slow tests/test_ddp.py
 	python tools/bench_stream.py

@@ -30,19 +30,21 @@ def _labelled(data: SeqData, # what a reader returned
               path: str | Path, # the file it came from
              ) -> SeqData: # `data`, checked to have targets
     "Refuse a file read without targets."
-    if data.targets.shape[1] == 0: raise ValueError(f"{path} has no targets: name the CSV/TSV --target_col, or give a FASTA file its --labels")
+    if data.targets.shape[1] == 0:
+        raise ValueError(f"{path} has no targets: name the CSV/TSV --target_col, or give a FASTA file its --labels")
     return data
 
 # %% ../nbs/17_cli.ipynb
-_TRAIN_FILE = ('training file: CSV/TSV with a header line, FASTA (.fa, .fasta, ...) with --labels, or JSON lines (.jsonl); '
-               'optionally .gz; omitted with --resume')
+_TRAIN_FILE = ('training file: CSV/TSV with a header line, FASTA (.fa, .fasta, ...) with --labels, '
+               'or JSON lines (.jsonl); optionally .gz; omitted with --resume')
 _CALL_ARGS = ('out', 'resume', 'device', 'quiet')   # how this call runs; every other option of lyra_train is the run's
 _FILE_ARGS = ('path', 'labels', 'test', 'test_labels', 'valid', 'valid_labels')
 
 def _checkpoints(out: Path, # run folder
                 ) -> list: # its checkpoint files: the run's own, or each ensemble member's
     "Every checkpoint file of a run folder."
-    return [p for p in [out / CHECKPOINT_NAME, *sorted(out.glob(f"{ENSEMBLE_MEMBER.format('*')}/{CHECKPOINT_NAME}"))] if p.is_file()]
+    return [p for p in [out / CHECKPOINT_NAME, *sorted(out.glob(f"{ENSEMBLE_MEMBER.format('*')}/{CHECKPOINT_NAME}"))]
+            if p.is_file()]
 
 def _refuse_unfinished(out: Path, # run folder of a new run
                       ):
@@ -53,7 +55,8 @@ def _refuse_unfinished(out: Path, # run folder of a new run
             raise FileExistsError(f"{err}; move it away, or choose another --out") from None
         if not state['done']:
             member = '' if checkpoint.parent == out else f"{checkpoint.parent.name}: "
-            raise FileExistsError(f"{out} holds an unfinished run ({member}epoch {state['epoch']} of {state['settings']['epochs']} done): "
+            raise FileExistsError(f"{out} holds an unfinished run "
+                                  f"({member}epoch {state['epoch']} of {state['settings']['epochs']} done): "
                                   f"continue it with `lyra_train --resume {out}`, or choose another --out")
 
 def _run_args(given: dict, # the options of this call, by name
@@ -61,16 +64,20 @@ def _run_args(given: dict, # the options of this call, by name
               resume: str | None, # --resume
               defaults: dict, # lyra_train's defaults
              ) -> dict: # the options to run with
-    "A new run's options (file names made absolute), or the saved options of the run to resume, checked against `given`."
+    ("A new run's options (file names made absolute), or the saved options of the run to resume, "
+     "checked against `given`.")
     if resume is None:
         if given['path'] is None: raise ValueError("name the training file, or continue a run with --resume RUN_FOLDER")
         _refuse_unfinished(Path(out))
         return {k: str(Path(v).resolve()) if k in _FILE_ARGS and v is not None else v for k, v in given.items()}
     path = Path(resume) / ARGS_JSON
-    if not path.is_file(): raise FileNotFoundError(f"{path} not found: --resume takes a run folder written by lyra_train")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: --resume takes a run folder written by lyra_train")
     saved = read_json(path)
-    if isinstance(saved, dict): saved = {**{k: defaults[k] for k in given}, **saved}   # runs saved before an option existed
-    if not isinstance(saved, dict) or set(saved) != set(given): raise ValueError(f"{path} does not hold lyra_train's options")
+    # runs saved before an option existed
+    if isinstance(saved, dict): saved = {**{k: defaults[k] for k in given}, **saved}
+    if not isinstance(saved, dict) or set(saved) != set(given):
+        raise ValueError(f"{path} does not hold lyra_train's options")
     def same(k):
         if given[k] == defaults[k] or given[k] == saved[k]: return True
         return k in _FILE_ARGS and saved[k] is not None and Path(given[k]).resolve() == Path(saved[k])
@@ -87,7 +94,8 @@ def parse_duration(text: str | None, # e.g. '90s', '20m', '1.5h' or '300'
     "Seconds in a duration such as `20m`."
     if text is None: return None
     match = re.fullmatch(r'\s*(\d+(?:\.\d*)?)\s*([smh]?)\s*', str(text).lower())
-    if not match or float(match[1]) <= 0: raise ValueError(f"--time_limit takes a positive duration such as 90s, 20m or 1.5h, got {text!r}")
+    if not match or float(match[1]) <= 0:
+        raise ValueError(f"--time_limit takes a positive duration such as 90s, 20m or 1.5h, got {text!r}")
     return float(match[1]) * _UNITS[match[2]]
 
 def parse_numbers(text: str | None, # comma-separated numbers, e.g. '0.25,2'
@@ -96,7 +104,8 @@ def parse_numbers(text: str | None, # comma-separated numbers, e.g. '0.25,2'
     "A list of numbers from a comma-separated option."
     if text is None: return None
     try: return [float(v) for v in str(text).split(',')]
-    except ValueError: raise ValueError(f"{option} takes comma-separated numbers such as 0.25,2, got {text!r}") from None
+    except ValueError:
+        raise ValueError(f"{option} takes comma-separated numbers such as 0.25,2, got {text!r}") from None
 
 # %% ../nbs/17_cli.ipynb
 def balanced_weights(task: str, # one of `TASKS`
@@ -123,8 +132,8 @@ def balanced_weights(task: str, # one of `TASKS`
 def _read_training_files(a: dict, # the run's options
                         ) -> tuple: # (training data, validation data or None, test data or None)
     "Read the training, validation and test files of a run, each checked to hold targets."
-    read = lambda path, labels: _labelled(read_labelled(path, a['task'], a['alphabet'], a['seq_col'], a['target_col'], labels,
-                                                        a['classes'], a['pad_char'], a['max_len']), path)
+    read = lambda path, labels: _labelled(read_labelled(path, a['task'], a['alphabet'], a['seq_col'], a['target_col'],
+                                                        labels, a['classes'], a['pad_char'], a['max_len']), path)
     return (read(a['path'], a['labels']), None if a['valid'] is None else read(a['valid'], a['valid_labels']),
             None if a['test'] is None else read(a['test'], a['test_labels']))
 
@@ -138,21 +147,24 @@ def _plan_run(a: dict, # the run's options
     "Size the run to the data, split off validation when needed, and gather the model's and `fit`'s options."
     lengths = set(data.lengths.tolist()) | (set() if valid is None else set(valid.lengths.tolist()))
     recipe = make_recipe(len(data) + (0 if valid is None else len(valid)), a['task'], len(lengths) == 1,
-                         batch_size=a['batch_size'], epochs=a['epochs'], dropout=a['dropout'], valid_frac=a['valid_frac'],
-                         n_valid=None if valid is None else len(valid))
+                         batch_size=a['batch_size'], epochs=a['epochs'], dropout=a['dropout'],
+                         valid_frac=a['valid_frac'], n_valid=None if valid is None else len(valid))
     train, valid = (data, valid) if valid is not None else split_valid(data, recipe.valid_frac, a['seed'])
     if a['first_order'] != 'auto': recipe.first_order, recipe.reasons['first_order'] = a['first_order'] == 'on', 'given'
     pos_weight, class_weights, why = balanced_weights(a['task'], train, output_width(a['task'], [train, valid]))
     pos_weight = pos_weight if a['pos_weight'] is None else a['pos_weight']
-    class_weights = class_weights if a['class_weights'] is None else parse_numbers(a['class_weights'], '--class_weights')
-    say(f"{len(train):,} training and {len(valid):,} validation sequences" + (f", {len(test):,} test" if test is not None else ''))
+    class_weights = (class_weights if a['class_weights'] is None
+                     else parse_numbers(a['class_weights'], '--class_weights'))
+    say(f"{len(train):,} training and {len(valid):,} validation sequences"
+        + (f", {len(test):,} test" if test is not None else ''))
     for line in recipe.explain(): say(f"  {line}")
     if a['task'] != 'regression':
         say(f"  loss weights {pos_weight if class_weights is None else class_weights}: "
             + ('given' if a['pos_weight'] is not None or a['class_weights'] is not None else why))
     model_kwargs = {'dropout': recipe.dropout, 'bidirectional': a['bidirectional'],
                     **{k: a[k] for k in ('d_model', 'd_state', 'n_s4d') if a[k] is not None}}
-    if a['pgc_expansions'] is not None: model_kwargs['pgc_expansions'] = parse_numbers(a['pgc_expansions'], '--pgc_expansions')
+    if a['pgc_expansions'] is not None:
+        model_kwargs['pgc_expansions'] = parse_numbers(a['pgc_expansions'], '--pgc_expansions')
     fit_kwargs = {**recipe.fit_kwargs(), 'lr': a['lr'], 'weight_decay': a['weight_decay'], 'pos_weight': pos_weight,
                   'class_weights': class_weights, 'sampler': a['sampler']}
     if a['patience'] is not None: fit_kwargs['patience'] = a['patience'] or None
@@ -161,51 +173,54 @@ def _plan_run(a: dict, # the run's options
 # %% ../nbs/17_cli.ipynb
 @call_parse
 def lyra_train(
-    path: Param(_TRAIN_FILE, str, opt=False, nargs='?') = None, # training file: CSV/TSV with a header line, FASTA (.fa, .fasta, ...) with --labels, or JSON lines (.jsonl); optionally .gz; omitted with --resume
-    out: str = 'runs/lyra', # run folder to write: model, data.json, args.json, checkpoint, history, metrics.json, baselines.json, plots
+    path: Param(_TRAIN_FILE, str, opt=False, nargs='?') = None, # CSV/TSV, FASTA or JSON lines; omitted with --resume
+    out: str = 'runs/lyra', # run folder: model, data.json, args.json, checkpoint, history, metrics, baselines, plots
     seq_col: str = 'sequence', # CSV/TSV column (JSON key) holding the sequences
-    target_col: str = 'target', # CSV/TSV column (JSON key) holding the targets: a number, a per-position label row, or a dot-bracket structure
+    target_col: str = 'target', # CSV/TSV column (JSON key) of targets: a number, a label row or a dot-bracket structure
     labels: str = None, # FASTA only: file with one target (label row, structure) per line, line i for record i
     alphabet: str = 'protein', # 'protein', 'dna', 'rna', or two aligned sequences FIRST/SECOND, e.g. 'dna+dna'
     pad_char: str = None, # padding character trimmed from both ends of each sequence, e.g. J
-    task: str = 'regression', # 'regression', 'binary' (0/1), 'multiclass' (class indices 0..C-1), 'per_position' (a label per letter) or 'pairs' (dot-bracket structure)
+    task: str = 'regression', # 'regression', 'binary' (0/1), 'multiclass' (0..C-1), 'per_position' or 'pairs'
     classes: str = None, # per_position: label symbols in class order, e.g. '.()'; default: digits or JSON lists
     valid: str = None, # validation file in the same format; default: a share of the training file (--valid_frac)
     valid_labels: str = None, # FASTA validation file only: its labels file
     test: str = None, # optional test file in the same format, scored once with the chosen model and every baseline
     test_labels: str = None, # FASTA test file only: its labels file
-    transform: str = 'auto', # regression targets: 'auto' (chosen on held-out data by an additive probe), 'none', 'standardize', 'rank' or 'log'
-    ensemble: int = 1, # train this many models from seeds seed, seed+1, ...; lyra_predict averages them and writes their spread
+    transform: str = 'auto', # regression: 'auto' (chosen on held-out data), 'none', 'standardize', 'rank' or 'log'
+    ensemble: int = 1, # models to train (seeds seed, seed+1, ...); lyra_predict averages them, writes their spread
     epochs: int = None, # maximum number of epochs; default: enough for 2,000 optimizer steps, 10 to 100
-    batch_size: int = None, # sequences per optimizer step (over all processes under torchrun); default: 16 to 128 by data size
+    batch_size: int = None, # sequences per optimizer step, over all torchrun processes; default: 16 to 128 by data size
     lr: float = 1e-3, # peak learning rate of AdamW (linear warm-up, then cosine decay)
     weight_decay: float = 0.01, # AdamW weight decay of the weight matrices
-    patience: int = None, # stop after this many epochs without a better validation metric; 0 never stops early; default: 10 when the epoch is chosen on validation
-    time_limit: str = None, # stop training after this long, e.g. 20m or 1.5h, keeping the best epoch so far (an ensemble shares it)
+    patience: int = None, # early-stopping patience in epochs; 0: never; default: 10 when the epoch is chosen
+    time_limit: str = None, # stop after this long, e.g. 20m or 1.5h, keeping the best epoch so far (ensembles share it)
     seed: int = 0, # seeds the validation split, the initial weights, dropout and batch order
-    valid_frac: float = None, # share of the training file held out for validation (identical sequences stay together); default: 0.2 below 2,000 sequences, else 0.1
+    valid_frac: float = None, # held-out share (duplicates together); default: 0.2 below 2,000 sequences, else 0.1
     d_model: int = None, # model width; default 64
     d_state: int = None, # S4D state size N (even); default 64
     n_s4d: int = None, # number of S4D layers; default 1
     pgc_expansions: str = None, # expansion of each PGC block, comma-separated; default 0.25,2
     bidirectional: store_true = False, # S4D kernels that also read the future (two-sided convolution)
     dropout: float = None, # dropout rate in the S4D layers; default 0 (the paper's 0.2 suits 500 epochs)
-    first_order: str = 'auto', # 'auto' (on for regression on aligned sequences of one length), 'on' or 'off': explicit first-order terms (and second-order ones over the variable sites when they are few) set by ridge, the network trained on the residual
-    pos_weight: float = None, # binary, per_position and pairs: loss weight of the positive class; default from the training labels' frequencies
-    class_weights: str = None, # multiclass and multi-class per_position: comma-separated loss weights; default from the training labels' frequencies
+    first_order: str = 'auto', # 'auto' (on for aligned regression), 'on' or 'off': ridge-fit terms, network on the rest
+    pos_weight: float = None, # loss weight of positives (binary, per_position, pairs); default: from label frequencies
+    class_weights: str = None, # comma-separated class loss weights (multi-class tasks); default: from label frequencies
     no_baselines: store_true = False, # skip the reference models (ridge, logistic regression) fitted on the same split
-    max_len: int = None, # refuse sequences longer than this (padding trimmed); lyra_predict and lyra_evaluate apply it too
-    sampler: str = None, # batch order: 'bucket' (length-sorted) or 'distributed' (torch DistributedSampler); default: bucket, distributed under torchrun
-    resume: str = None, # run folder of an interrupted lyra_train: continue from its last checkpoint, with the options in its args.json
+    max_len: int = None, # refuse sequences longer than this (padding trimmed); lyra_predict, lyra_evaluate apply it too
+    sampler: str = None, # batch order: 'bucket' (length-sorted) or 'distributed' (DistributedSampler; torchrun default)
+    resume: str = None, # interrupted run folder: continue from its last checkpoint, with the options in its args.json
     device: str = None, # 'cpu' or 'cuda'; default: CUDA when available (under torchrun: this process's GPU)
     quiet: store_true = False, # hide the progress bar and the choices made
 ):
-    "Train Lyra on a sequence file beside the baselines: choose the epoch on validation, score an optional test file once."
+    ("Train Lyra on a sequence file beside the baselines: choose the epoch on validation, "
+     "score an optional test file once.")
     defaults = {k: p.default for k, p in inspect.signature(lyra_train.__wrapped__).parameters.items()}
     given = {k: v for k, v in locals().items() if k in defaults and k not in _CALL_ARGS}
     a = _run_args(given, out, resume, defaults)
-    if a['first_order'] not in ('auto', 'on', 'off'): raise ValueError(f"--first_order takes auto, on or off, got {a['first_order']!r}")
-    if not is_int(a['ensemble'], 1): raise ValueError(f"--ensemble takes a positive number of models, got {a['ensemble']!r}")
+    if a['first_order'] not in ('auto', 'on', 'off'):
+        raise ValueError(f"--first_order takes auto, on or off, got {a['first_order']!r}")
+    if not is_int(a['ensemble'], 1):
+        raise ValueError(f"--ensemble takes a positive number of models, got {a['ensemble']!r}")
     out = Path(resume if resume is not None else out)
     world, rank, device = init_distributed(device)
     say = print if rank == 0 and not quiet else (lambda *args: None)
@@ -216,8 +231,9 @@ def lyra_train(
             out.mkdir(parents=True, exist_ok=True)
             write_json(out / ARGS_JSON, a)
         metrics = train_run(out, train, valid, test, a['task'], a['seed'], model_kwargs,
-                            dict(seq_col=a['seq_col'], pad_char=a['pad_char'], max_len=a['max_len'], classes=a['classes'],
-                                 **({'target_col': a['target_col']} if a['task'] in POSITION_TASKS else {})),  # its labels
+                            dict(seq_col=a['seq_col'], pad_char=a['pad_char'], max_len=a['max_len'],
+                                 classes=a['classes'],
+                                 **({'target_col': a['target_col']} if a['task'] in POSITION_TASKS else {})),  # labels
                             resume=resume is not None, transform=a['transform'], ensemble=a['ensemble'],
                             first_order=recipe.first_order, baselines=not a['no_baselines'],
                             time_limit=parse_duration(a['time_limit']), verbose=rank == 0 and not quiet,
@@ -233,14 +249,15 @@ def lyra_train(
 def _prediction_frame(data: SeqData, # the sequences scored
                       z: torch.Tensor | list, # what `predict` returned, in the order of `data`
                       task: str, # one of `TASKS`
-                      classes: str | None = None, # per_position: the class symbols, to write predicted classes as a string
+                      classes: str | None = None, # per_position: class symbols, to write predicted classes as a string
                       transform: TargetTransform | None = None, # regression: maps outputs back to measured units
-                      members: torch.Tensor | None = None, # an ensemble's member outputs (K, N, d_output): adds a spread column
+                      members: torch.Tensor | None = None, # the members' outputs (K, N, d_output): adds a spread column
                      ) -> pd.DataFrame: # id, sequence, then the task's prediction columns
     "Predictions as a table, one row per sequence."
     frame = pd.DataFrame({'id': data.names, 'sequence': data.sequences})
     if task == 'per_position' and z[0].shape[-1] == 1:                  # a probability per letter
-        frame['probabilities'] = [json.dumps(np.round(torch.sigmoid(z_i[:, 0]).numpy().astype(float), 4).tolist()) for z_i in z]
+        frame['probabilities'] = [json.dumps(np.round(torch.sigmoid(z_i[:, 0]).numpy().astype(float), 4).tolist())
+                                  for z_i in z]
     elif task == 'per_position':
         best = [z_i.argmax(-1).tolist() for z_i in z]
         frame['classes'] = [''.join(classes[c] for c in b) if classes else json.dumps(b) for b in best]
@@ -251,7 +268,8 @@ def _prediction_frame(data: SeqData, # the sequences scored
     elif task == 'regression':
         units = (lambda v: v.numpy()) if transform is None else transform.inverse
         frame['prediction'] = units(z[:, 0])
-        if members is not None: frame['prediction_sd'] = np.stack([units(m[:, 0]) for m in members]).std(0)   # in measured units
+        if members is not None:
+            frame['prediction_sd'] = np.stack([units(m[:, 0]) for m in members]).std(0)  # in measured units
     elif task == 'binary':
         frame['logit'], frame['probability'] = z[:, 0].numpy(), torch.sigmoid(z[:, 0]).numpy()
         if members is not None: frame['probability_sd'] = torch.sigmoid(members[..., 0]).std(0, unbiased=False).numpy()
@@ -295,9 +313,11 @@ def lyra_predict(
     chunk_size: int = 65536, # sequences read, scored and written at a time; memory grows with it, not with the file
     device: str = None, # 'cpu' or 'cuda'; default: CUDA when available
 ):
-    "Predict every sequence of a file with a trained run and write the predictions as CSV, in input order (an ensemble's mean, with its spread)."
+    ("Predict every sequence of a file with a trained run and write the predictions as CSV, in input order "
+     "(an ensemble's mean, with its spread).")
     model, info = load_run(run, device)
-    chunks = iter_sequences(path, info['alphabet'], seq_col or info['seq_col'], info['pad_char'], id_col, info['max_len'], chunk_size)
+    chunks = iter_sequences(path, info['alphabet'], seq_col or info['seq_col'], info['pad_char'], id_col,
+                            info['max_len'], chunk_size)
     n = predict_csv(model, chunks, out, info['task'], batch_size, info['classes'], info['transform'])
     print(f"wrote {n} predictions to {out}")
 
@@ -315,9 +335,12 @@ def lyra_evaluate(
 ):
     "Score a trained run on a labelled file: print every metric of its task and write them as JSON."
     model, info = load_run(run, device)
-    data = _labelled(read_labelled(path, info['task'], info['alphabet'], seq_col or info['seq_col'], target_col or info['target_col'],
-                                   labels, info['classes'], info['pad_char'], info['max_len']), path)
-    metrics = {'file': str(path), 'n': len(data), **evaluate_task(info['task'], data.targets, predict_in_units(model, data, info['transform'], batch_size))}
+    data = _labelled(read_labelled(path, info['task'], info['alphabet'], seq_col or info['seq_col'],
+                                   target_col or info['target_col'], labels, info['classes'], info['pad_char'],
+                                   info['max_len']), path)
+    metrics = {'file': str(path), 'n': len(data),
+               **evaluate_task(info['task'], data.targets,
+                               predict_in_units(model, data, info['transform'], batch_size))}
     out = Path(out) if out else Path(run) / f"evaluate_{Path(path).name}.json"
     write_json(out, metrics)
     print(json.dumps(metrics, indent=2))

@@ -35,16 +35,16 @@ class LyraConfig:
     n_s4d: int = 1 # residual S4D layers
     dropout: float = 0.2 # dropout in and after each S4D layer
     bidirectional: bool = False # S4D kernels that also read the future
-    pooling: str | None = None # 'mean' over real positions, 'none' for per-position outputs; None: 'none' for per_position and pairs, else 'mean'
+    pooling: str | None = None # 'mean' over real positions or 'none'; None: 'none' for per_position/pairs, else 'mean'
     task: str = 'regression' # 'regression', 'binary', 'multiclass', 'per_position' or 'pairs' (see `lyra_nb.tasks`)
     d_pair: int = 16 # pairs only: channels per position pair in the `PairHead`
     dt_min: float = 1e-3 # smallest initial SSM step size
     dt_max: float = 1e-1 # largest initial SSM step size
     fft_backend: str = 'torch' # `fft_conv` backend: 'torch' or 'flashfftconv'
-    chunk_size: int = 4096 # inference without gradients: longer sequences run the local layers in chunks of this many positions and the long convolutions in channel groups (same outputs, less memory); 0: never
+    chunk_size: int = 4096 # no-grad inference runs longer sequences in chunks of this many positions; 0: never
     channel_group: int = 8 # channels per long convolution in chunked inference
-    first_order: int = 0 # aligned inputs of this many positions get an additive first-order term (one weight per position and letter); 0: none
-    pair_sites: tuple = () # with first_order: 0-based sites whose letter pairs get a second-order term (one weight per site pair and letter pair)
+    first_order: int = 0 # aligned inputs this long get a first-order term (one weight per position and letter); 0: none
+    pair_sites: tuple = () # with first_order: 0-based sites of a second-order term (weight per site pair, letter pair)
 
     def __post_init__(self):
         def bad(name, want): raise ValueError(f"LyraConfig.{name} must be {want}, got {getattr(self, name)!r}")
@@ -52,30 +52,44 @@ class LyraConfig:
             if not is_int(getattr(self, name), 1): bad(name, 'a positive integer')
         for name, low in (('n_s4d', 0), ('chunk_size', 0), ('channel_group', 1), ('first_order', 0)):
             if not is_int(getattr(self, name), low): bad(name, 'a positive integer' if low else 'an integer >= 0')
-        if self.d_state % 2: raise ValueError(f"LyraConfig.d_state must be even (N/2 conjugate pairs), got {self.d_state}")
-        if not isinstance(self.pgc_expansions, (list, tuple)) or not all(is_number(e) and e > 0 for e in self.pgc_expansions):
+        if self.d_state % 2:
+            raise ValueError(f"LyraConfig.d_state must be even (N/2 conjugate pairs), got {self.d_state}")
+        if (not isinstance(self.pgc_expansions, (list, tuple))
+                or not all(is_number(e) and e > 0 for e in self.pgc_expansions)):
             bad('pgc_expansions', 'a list of positive numbers')
         self.pgc_expansions = tuple(float(e) for e in self.pgc_expansions)
         for name in ('dropout', 'pgc_dropout'):
             if not is_number(getattr(self, name)) or not 0 <= getattr(self, name) < 1: bad(name, 'in [0, 1)')
         for name in ('dt_min', 'dt_max'):
             if not is_number(getattr(self, name)) or getattr(self, name) <= 0: bad(name, 'a positive number')
-        if self.dt_min > self.dt_max: raise ValueError(f"LyraConfig.dt_min ({self.dt_min}) must not exceed dt_max ({self.dt_max})")
+        if self.dt_min > self.dt_max:
+            raise ValueError(f"LyraConfig.dt_min ({self.dt_min}) must not exceed dt_max ({self.dt_max})")
         if not isinstance(self.bidirectional, bool): bad('bidirectional', 'true or false')
         if not isinstance(self.task, str): bad('task', 'a task name')
         try: check_task(self.task)
         except ValueError as err: raise ValueError(f"LyraConfig.task: {err}") from None
         if self.pooling is None: self.pooling = 'none' if self.task in POSITION_TASKS else 'mean'
-        if self.pooling not in ('mean', 'none'): raise ValueError(f"LyraConfig.pooling must be 'mean' or 'none', got {self.pooling!r}")
-        if self.task in POSITION_TASKS and self.pooling != 'none': raise ValueError(f"LyraConfig.task {self.task!r} gives an output per position: it needs pooling='none', got {self.pooling!r}")
-        if self.task == 'pairs' and self.d_output != 1: raise ValueError(f"LyraConfig.task 'pairs' has one logit per position pair: d_output must be 1, got {self.d_output}")
-        if not isinstance(self.pair_sites, (list, tuple)) or not all(is_int(s) for s in self.pair_sites): bad('pair_sites', 'a list of site indices')
+        if self.pooling not in ('mean', 'none'):
+            raise ValueError(f"LyraConfig.pooling must be 'mean' or 'none', got {self.pooling!r}")
+        if self.task in POSITION_TASKS and self.pooling != 'none':
+            raise ValueError(f"LyraConfig.task {self.task!r} gives an output per position: it needs pooling='none', "
+                             f"got {self.pooling!r}")
+        if self.task == 'pairs' and self.d_output != 1:
+            raise ValueError("LyraConfig.task 'pairs' has one logit per position pair: "
+                             f"d_output must be 1, got {self.d_output}")
+        if not isinstance(self.pair_sites, (list, tuple)) or not all(is_int(s) for s in self.pair_sites):
+            bad('pair_sites', 'a list of site indices')
         self.pair_sites = tuple(self.pair_sites)
         if self.pair_sites:
-            if len(self.pair_sites) < 2 or list(self.pair_sites) != sorted(set(self.pair_sites)) or self.pair_sites[0] < 0 or self.pair_sites[-1] >= self.first_order:
-                raise ValueError(f"LyraConfig.pair_sites must be at least two increasing sites in 0..first_order-1 (first_order={self.first_order}), got {list(self.pair_sites)}")
-        if self.first_order and self.pooling != 'mean': raise ValueError(f"LyraConfig.first_order adds one value per sequence: it needs a sequence task (pooling='mean'), not task {self.task!r}")
-        if self.fft_backend not in ('torch', 'flashfftconv'): raise ValueError(f"LyraConfig.fft_backend must be 'torch' or 'flashfftconv', got {self.fft_backend!r}")
+            if (len(self.pair_sites) < 2 or list(self.pair_sites) != sorted(set(self.pair_sites))
+                    or self.pair_sites[0] < 0 or self.pair_sites[-1] >= self.first_order):
+                raise ValueError("LyraConfig.pair_sites must be at least two increasing sites in 0..first_order-1 "
+                                 f"(first_order={self.first_order}), got {list(self.pair_sites)}")
+        if self.first_order and self.pooling != 'mean':
+            raise ValueError("LyraConfig.first_order adds one value per sequence: it needs a sequence task "
+                             f"(pooling='mean'), not task {self.task!r}")
+        if self.fft_backend not in ('torch', 'flashfftconv'):
+            raise ValueError(f"LyraConfig.fft_backend must be 'torch' or 'flashfftconv', got {self.fft_backend!r}")
 
 # %% ../nbs/12_model.ipynb
 @patch
@@ -86,7 +100,8 @@ def to_dict(self: LyraConfig) -> dict:
 @patch(cls_method=True)
 def from_dict(cls: LyraConfig, d: dict) -> LyraConfig:
     "Build a config from a dict, refusing unknown keys."
-    if not isinstance(d, dict): raise ValueError(f"a LyraConfig is built from a dict of its fields, got {type(d).__name__}")
+    if not isinstance(d, dict):
+        raise ValueError(f"a LyraConfig is built from a dict of its fields, got {type(d).__name__}")
     unknown = sorted(set(d) - {f.name for f in fields(cls)})
     if unknown: raise ValueError(f"unknown LyraConfig keys: {unknown}")
     return cls(**d)
@@ -110,7 +125,7 @@ def masked_mean(h: torch.Tensor, # per-position features, (B, L, D)
 
 # %% ../nbs/12_model.ipynb
 class Lyra(nn.Module):
-    "Lyra: encoder, PGC blocks, pre-norm residual S4D layers, masked pooling, decoder (or the pair head of task 'pairs')."
+    "Lyra: encoder, PGC blocks, pre-norm residual S4D layers, masked pooling, decoder (pair head for task 'pairs')."
     def __init__(self,
                  config: LyraConfig | None = None, # hyper-parameters; keyword arguments build one when omitted
                  device=None, dtype=None,
@@ -121,32 +136,39 @@ class Lyra(nn.Module):
         factory = dict(device=device, dtype=dtype)
         D = config.d_model
         self.encoder = nn.Linear(config.d_input, D, **factory)
-        self.pgcs = nn.ModuleList(PGC(D, e, config.pgc_kernel_size, config.pgc_dropout, **factory) for e in config.pgc_expansions)
+        self.pgcs = nn.ModuleList(PGC(D, e, config.pgc_kernel_size, config.pgc_dropout, **factory)
+                                  for e in config.pgc_expansions)
         self.norms = nn.ModuleList(RMSNorm(D, **factory) for _ in range(config.n_s4d))
-        self.s4ds = nn.ModuleList(S4D(D, config.d_state, config.dropout, config.bidirectional, config.dt_min, config.dt_max,
-                                      config.fft_backend, **factory) for _ in range(config.n_s4d))
+        self.s4ds = nn.ModuleList(S4D(D, config.d_state, config.dropout, config.bidirectional, config.dt_min,
+                                      config.dt_max, config.fft_backend, **factory) for _ in range(config.n_s4d))
         self.dropout = nn.Dropout(config.dropout)
-        if config.task == 'pairs': self.decoder = PairHead(D, config.d_input, config.d_pair, **factory)  # (B, L, D) -> (B, L, L)
+        if config.task == 'pairs':
+            self.decoder = PairHead(D, config.d_input, config.d_pair, **factory)  # (B, L, D) -> (B, L, L)
         else: self.decoder = nn.Linear(D, config.d_output, **factory)
         self.first_order = None
-        if config.first_order:                                           # (B, L * d_input) -> (B, d_output), zero at the start
+        if config.first_order:  # (B, L * d_input) -> (B, d_output), zero at the start
             self.first_order = nn.Linear(config.first_order * config.d_input, config.d_output, **factory)
             nn.init.zeros_(self.first_order.weight); nn.init.zeros_(self.first_order.bias)
-            nn.init.zeros_(self.decoder.weight); nn.init.zeros_(self.decoder.bias)   # the network's share starts at zero too
+            # the network's share starts at zero too
+            nn.init.zeros_(self.decoder.weight); nn.init.zeros_(self.decoder.bias)
         self.second_order = None
-        if config.pair_sites:                                            # (B, P * d_input**2) -> (B, d_output), P site pairs
+        if config.pair_sites:   # (B, P * d_input**2) -> (B, d_output), P site pairs
             n_pairs = len(config.pair_sites) * (len(config.pair_sites) - 1) // 2
             self.second_order = nn.Linear(n_pairs * config.d_input ** 2, config.d_output, bias=False, **factory)
             nn.init.zeros_(self.second_order.weight)
 
     def _check(self, x, mask):
         if x.ndim != 3 or x.shape[-1] != self.config.d_input:
-            raise ValueError(f"Lyra expects x of shape (B, L, {self.config.d_input}) (one-hot letters), got {tuple(x.shape)}")
+            raise ValueError(f"Lyra expects x of shape (B, L, {self.config.d_input}) (one-hot letters), "
+                             f"got {tuple(x.shape)}")
         if mask is None: return
-        if mask.dtype != torch.bool: raise ValueError(f"mask must be a bool tensor (True at real positions), got {mask.dtype}")
-        if mask.shape != x.shape[:2]: raise ValueError(f"mask shape {tuple(mask.shape)} does not match x's (B, L) = {tuple(x.shape[:2])}")
+        if mask.dtype != torch.bool:
+            raise ValueError(f"mask must be a bool tensor (True at real positions), got {mask.dtype}")
+        if mask.shape != x.shape[:2]:
+            raise ValueError(f"mask shape {tuple(mask.shape)} does not match x's (B, L) = {tuple(x.shape[:2])}")
         if self.config.pooling == 'mean' and not mask.any(-1).all():
-            raise ValueError(f"sequences {(~mask.any(-1)).nonzero().ravel().tolist()} have no real position in the mask")
+            raise ValueError(f"sequences {(~mask.any(-1)).nonzero().ravel().tolist()} "
+                             "have no real position in the mask")
 
 
 # %% ../nbs/12_model.ipynb
@@ -170,7 +192,7 @@ def features(self: Lyra,
 def forward(self: Lyra,
             x: torch.Tensor, # one-hot letters, (B, L, d_input); padding rows all zero
             mask: torch.Tensor | None = None, # True at real positions, (B, L); None means all real
-           ) -> torch.Tensor: # (B, d_output) with mean pooling, (B, L, d_output) with pooling 'none', (B, L, L) for task 'pairs'
+           ) -> torch.Tensor: # (B, d_output) if pooling 'mean', (B, L, d_output) if 'none', (B, L, L) for task 'pairs'
     "Predict from a batch of encoded sequences."
     h = self.features(x, mask)                           # (B, L, D)
     if self.config.task == 'pairs': return self.decoder(h, x, mask)   # (B, L, L) pair logits
@@ -190,7 +212,8 @@ def _aligned(self: Lyra, x, mask):
     L = self.config.first_order
     if x.shape[1] != L or (mask is not None and not mask.all()):
         lengths = sorted(set((mask.sum(1) if mask is not None else torch.full((len(x),), x.shape[1])).tolist()))
-        raise ValueError(f"this model's first-order term reads aligned sequences of {L} positions, got lengths {lengths[:5]}")
+        raise ValueError(f"this model's first-order term reads aligned sequences of {L} positions, "
+                         f"got lengths {lengths[:5]}")
     return x.flatten(1)                                  # (B, L, d_input) -> (B, L * d_input)
 
 @patch
@@ -224,7 +247,7 @@ def _features_in_chunks(self: Lyra,
                         chunk: int, # positions per piece of the local layers
                         group: int, # channels per long convolution
                        ) -> torch.Tensor: # per-position features, (B, L, D), as the whole graph computes them
-    "`features` for long sequences in inference: local layers over chunks of positions with a halo, long convolutions over channel groups."
+    "`features` for long sequences in inference: local layers by position chunk, long convolutions by channel group."
     B, L, _ = x.shape
     D = self.config.d_model
     halo = sum(pgc.conv.kernel_size[0] // 2 for pgc in self.pgcs)      # how far the PGC stack reads
@@ -277,7 +300,8 @@ def _check_weight_shapes(expected: dict, # name -> shape the config implies
     missing, unexpected = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
     wrong = [f"{k} is {tuple(tensors[k].shape)} in the file, {expected[k]} by the config"
              for k in sorted(set(expected) & set(tensors)) if tuple(tensors[k].shape) != expected[k]]
-    problems = ([f"missing tensors {missing[:5]}"] if missing else []) + ([f"unexpected tensors {unexpected[:5]}"] if unexpected else []) + wrong[:5]
+    problems = (([f"missing tensors {missing[:5]}"] if missing else [])
+                + ([f"unexpected tensors {unexpected[:5]}"] if unexpected else []) + wrong[:5])
     if problems: raise ValueError(f"{path} does not match {path.parent / CONFIG_NAME}: {'; '.join(problems)}")
 
 def _from_pretrained(cls, folder, # a folder written by `save_pretrained`
@@ -288,12 +312,15 @@ def _from_pretrained(cls, folder, # a folder written by `save_pretrained`
     if not (folder / CONFIG_NAME).is_file() and (k := _ensemble_size(folder)):
         raise FileNotFoundError(f"{folder} holds an ensemble of {k} models: load it with LyraEnsemble.from_pretrained")
     for name in (CONFIG_NAME, WEIGHTS_NAME):
-        if not (folder / name).is_file(): raise FileNotFoundError(f"{folder / name} not found: is {folder} a folder written by save_pretrained?")
+        if not (folder / name).is_file():
+            raise FileNotFoundError(f"{folder / name} not found: is {folder} a folder written by save_pretrained?")
     config = LyraConfig.from_json(folder / CONFIG_NAME)
     tensors, _ = load_checked(folder / WEIGHTS_NAME, require_checksum=False)
     try:
-        with torch.device('meta'): expected = {k: tuple(v.shape) for k, v in cls(config).state_dict().items()}  # allocates nothing
-    except RuntimeError as err: raise ValueError(f"{folder / CONFIG_NAME} describes a model that cannot be built: {err}") from None
+        with torch.device('meta'):  # allocates nothing
+            expected = {k: tuple(v.shape) for k, v in cls(config).state_dict().items()}
+    except RuntimeError as err:
+        raise ValueError(f"{folder / CONFIG_NAME} describes a model that cannot be built: {err}") from None
     _check_weight_shapes(expected, tensors, folder / WEIGHTS_NAME)
     model = cls(config, device=device)
     model.load_state_dict(tensors, strict=True)
@@ -310,7 +337,8 @@ class LyraEnsemble(nn.Module):
         members = list(members)
         if not members: raise ValueError("an ensemble needs at least one member")
         if bad := [k for k, m in enumerate(members) if not isinstance(m, Lyra) or m.config != members[0].config]:
-            raise ValueError(f"ensemble members must be Lyra models of one config; member {bad[0]} differs from member 0")
+            raise ValueError("ensemble members must be Lyra models of one config; "
+                             f"member {bad[0]} differs from member 0")
         self.members = nn.ModuleList(members)
 
     @property
@@ -347,5 +375,6 @@ def from_pretrained(cls: LyraEnsemble,
                    ) -> LyraEnsemble: # the ensemble, in eval mode
     "Read every member of an ensemble folder, each checked as `Lyra.from_pretrained` checks it."
     folder = Path(folder)
-    if not (k := _ensemble_size(folder)): raise FileNotFoundError(f"{folder} holds no ensemble: no {folder / ENSEMBLE_MEMBER.format(0) / CONFIG_NAME}")
+    if not (k := _ensemble_size(folder)):
+        raise FileNotFoundError(f"{folder} holds no ensemble: no {folder / ENSEMBLE_MEMBER.format(0) / CONFIG_NAME}")
     return cls([Lyra.from_pretrained(folder / ENSEMBLE_MEMBER.format(j), device) for j in range(k)]).eval()

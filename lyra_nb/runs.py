@@ -22,8 +22,8 @@ from .metrics import evaluate_task, plot_pair_map, task_metric, task_metrics
 from .model import CONFIG_NAME, ENSEMBLE_MEMBER, WEIGHTS_NAME, Lyra, LyraEnsemble
 from .structure import partners_to_pairs
 from .tasks import POSITION_TASKS, SEQUENCE_TASKS, check_task
-from .train import (CHECKPOINT_NAME, additive_start, default_device, fit, plot_history, plot_predictions, predict,
-                           world_and_rank)
+from .train import (CHECKPOINT_NAME, additive_start, default_device, fit, plot_history, plot_predictions,
+                           predict, world_and_rank)
 
 # %% ../nbs/16_runs.ipynb
 def split_valid(data: SeqData, # labelled sequences
@@ -40,7 +40,7 @@ DATA_JSON, ARGS_JSON, TRANSFORM_JSON, BASELINES_JSON = 'data.json', 'args.json',
 
 def output_width(task: str, # one of `TASKS`
                  data: list, # the labelled SeqData sets, train first
-                ) -> int: # d_output: 1, or 1 + the largest class index (multiclass; per_position with labels beyond 0/1)
+                ) -> int: # d_output: 1, or 1 + the largest class index (multiclass; per_position labels beyond 0/1)
     "The model's output width for `task`."
     top = int(max(np.nanmax(d.targets) for d in data))
     if task == 'multiclass': return top + 1
@@ -64,8 +64,8 @@ def plot_outputs(data: SeqData, # the labelled sequences scored
                  z, # what `predict` returned for them
                  task: str, # one of `TASKS`
                  title: str = '', # what was scored, e.g. 'test set'
-                ) -> plt.Figure: # scatter or confusion matrix; per_position: over all labelled positions; pairs: the longest sequence's map
-    "The run folder's picture of predicted against measured, for any task."
+                ) -> plt.Figure: # scatter or confusion matrix (per_position: all labelled positions), or a pair map
+    "The run folder's picture of predicted against measured, for any task (pairs: the longest sequence's map)."
     if task in SEQUENCE_TASKS: return plot_predictions(data.targets, z, task, title)
     if task == 'per_position':
         keep = [~np.isnan(data.targets[i, :len(z_i)]) for i, z_i in enumerate(z)]
@@ -89,7 +89,8 @@ def predict_in_units(model, # a Lyra or a LyraEnsemble
 def _clear_stale(out: Path, # run folder
                  ensemble: int, # members of the new run
                 ):
-    "Remove the model files of an earlier run of the other shape (a single model, or an ensemble), so that only the new one loads."
+    ("Remove the model files of an earlier run of the other shape (a single model, or an ensemble), "
+     "so that only the new one loads.")
     if ensemble == 1:
         for k in itertools.count():
             if not (member := out / ENSEMBLE_MEMBER.format(k)).is_dir(): break
@@ -124,7 +125,8 @@ def _explicit_terms(train: SeqData, valid: SeqData, # the run's split
     if not first_order: return 0, ()
     L = int(train.lengths[0])
     if not (task == 'regression' and set(train.lengths.tolist()) == set(valid.lengths.tolist()) == {L}):
-        raise ValueError("the first-order path needs regression targets and aligned sequences (one length in train and valid)")
+        raise ValueError("the first-order path needs regression targets and aligned sequences "
+                         "(one length in train and valid)")
     sites, pair_sites = tuple(int(s) for s in variable_sites(train)), ()
     if 0 < math.comb(len(sites), 2) * train.alphabet.width ** 2 <= max_pair_features: pair_sites = sites
     say(f"explicit terms: first order over {L} positions"
@@ -154,7 +156,8 @@ def _train_members(out: Path, # run folder
                      pair_sites=pair_sites, **model_kwargs)
         member_train = additive_start(model, train, valid) if first_order else train
         limit = None if time_limit is None else time_limit / ensemble
-        member_resume = resume and (k == 0 or (folder / CHECKPOINT_NAME).is_file())  # members never reached start afresh
+        # members never reached start afresh
+        member_resume = resume and (k == 0 or (folder / CHECKPOINT_NAME).is_file())
         results.append(fit(model, member_train, valid, task=task, seed=seed + k, checkpoint_dir=folder,
                            resume=member_resume, time_limit=limit, **fit_kwargs))
         members.append(model)
@@ -177,7 +180,8 @@ def _summary(metric: str, # the task's primary metric
         best = max(fitted, key=lambda n: fitted[n][split][metric] if higher else -fitted[n][split][metric])
         ours, theirs = lyra[split][metric], fitted[best][split][metric]
         ahead = ours > theirs if higher else ours < theirs
-        parts.append(f"on {label} Lyra {'beat' if ahead else 'did not beat'} the best baseline, {best} ({metric} {ours:.4f} against {theirs:.4f})")
+        parts.append(f"on {label} Lyra {'beat' if ahead else 'did not beat'} the best baseline, {best} "
+                     f"({metric} {ours:.4f} against {theirs:.4f})")
     return '; '.join(parts)
 
 # %% ../nbs/16_runs.ipynb
@@ -202,7 +206,8 @@ def _score_run(model, # the trained Lyra or LyraEnsemble
         metrics.update(n_test=len(test), test=evaluate_task(task, test.targets, shown_z))
     table = fit_baselines(train, valid, test, task, t) if baselines else {}
     metrics['baselines'] = {name: ({'skipped': b['skipped']} if 'skipped' in b
-                                   else {s: b[s][metric] for s in ('valid', 'test') if s in b}) for name, b in table.items()}
+                                   else {s: b[s][metric] for s in ('valid', 'test') if s in b})
+                            for name, b in table.items()}
     metrics['summary'] = _summary(metric, higher, metrics, table) if baselines else "baselines not fitted"
     return table, (shown, shown_name, shown_z)
 
@@ -222,8 +227,8 @@ def _write_run(out: Path, # run folder
     "Write every file of the run folder."
     model.cpu().save_pretrained(out)
     write_json(out / DATA_JSON, {'alphabet': train.alphabet.name, 'task': task, 'seq_col': 'sequence',
-                                 'target_col': train.target_names[0] if task in SEQUENCE_TASKS else None, 'pad_char': None,
-                                 'max_len': None, 'classes': None, **(data_info or {})})
+                                 'target_col': train.target_names[0] if task in SEQUENCE_TASKS else None,
+                                 'pad_char': None, 'max_len': None, 'classes': None, **(data_info or {})})
     if t is not None: write_json(out / TRANSFORM_JSON, t.to_dict())
     else: (out / TRANSFORM_JSON).unlink(missing_ok=True)
     write_json(out / BASELINES_JSON, table if table else {
@@ -257,7 +262,7 @@ def train_run(out: str | Path, # run folder to write (created; its files are rep
               verbose: bool = False, # print the transform choice and the comparison with the baselines
               **fit_kwargs, # `FitConfig` fields for `fit`: epochs, batch_size, lr, patience, device, disable, ...
              ) -> dict: # the contents of metrics.json
-    "Train Lyra (or an ensemble), choose each epoch on `valid`, score `test` once beside the baselines, write the folder."
+    "Train Lyra (or an ensemble), pick each epoch on `valid`, score `test` once beside the baselines, write the folder."
     check_task(task); check_int(ensemble, 'ensemble')
     if transform != 'auto' and transform not in TRANSFORMS:
         raise ValueError(f"unknown transform {transform!r}; choose 'auto' or one of {', '.join(TRANSFORMS)}")
@@ -266,7 +271,8 @@ def train_run(out: str | Path, # run folder to write (created; its files are rep
     say, out, rank = print if verbose else (lambda *a: None), Path(out), world_and_rank()[1]
     if rank == 0: out.mkdir(parents=True, exist_ok=True); _clear_stale(out, ensemble)
     choice, t = _target_transform(train, valid, task, transform, say)
-    scaled = (train, valid) if t is None else (train.with_targets(t(train.targets)), valid.with_targets(t(valid.targets)))
+    scaled = ((train, valid) if t is None
+              else (train.with_targets(t(train.targets)), valid.with_targets(t(valid.targets))))
     terms = _explicit_terms(train, valid, task, first_order, max_pair_features, say)
     model, results = _train_members(out, *scaled, task, seed, ensemble, model_kwargs or {}, terms,
                                     output_width(task, [train, valid]), resume, time_limit, say, fit_kwargs)
@@ -279,8 +285,9 @@ def train_run(out: str | Path, # run folder to write (created; its files are rep
                'transform_scores': None if choice is None else {'protocol': choice.protocol, **choice.scores},
                'first_order': first_order, 'pair_sites': list(terms[1]), 'ensemble': ensemble}
     if ensemble > 1:
-        metrics['members'] = [{'best_epoch': r.best_epoch, 'epoch_kept': kept(r), 'epochs_run': len(r.history)} for r in results]
-    if rank > 0: return metrics                                      # rank 0 alone scores, fits the baselines and writes
+        metrics['members'] = [{'best_epoch': r.best_epoch, 'epoch_kept': kept(r), 'epochs_run': len(r.history)}
+                              for r in results]
+    if rank > 0: return metrics  # rank 0 alone scores, fits the baselines and writes
     table, shown = _score_run(model, results, train, valid, test, task, t, baselines, metrics)
     say(metrics['summary'])
     _write_run(out, model, results, train, task, t, data_info, table, baselines, metrics, shown)
@@ -298,20 +305,25 @@ def read_data_json(path: str | Path, # a run folder's data.json
     info = read_json(path)
     if not isinstance(info, dict): raise ValueError(f"{path} must hold a JSON object, got {type(info).__name__}")
     if unknown := sorted(set(info) - set(_DATA_FIELDS)): raise ValueError(f"{path}: unknown keys {unknown}")
-    if missing := [k for k in ('alphabet', 'task', 'seq_col') if k not in info]: raise ValueError(f"{path}: missing keys {missing}")
+    if missing := [k for k in ('alphabet', 'task', 'seq_col') if k not in info]:
+        raise ValueError(f"{path}: missing keys {missing}")
     info = {'target_col': None, 'pad_char': None, 'max_len': None, 'classes': None, **info}
     for key, types in _DATA_FIELDS.items():
         if not isinstance(info[key], types) or isinstance(info[key], bool):
-            raise ValueError(f"{path}: {key} must be {' or '.join('null' if t is type(None) else t.__name__ for t in types)}, got {info[key]!r}")
+            raise ValueError(f"{path}: {key} must be "
+                             f"{' or '.join('null' if t is type(None) else t.__name__ for t in types)}, "
+                             f"got {info[key]!r}")
     try:
         alphabet = get_alphabet(info['alphabet'])
         check_task(info['task'])
         if info['pad_char'] is not None: check_pad_char(alphabet, info['pad_char'])
-        if info['max_len'] is not None and info['max_len'] < 1: raise ValueError(f"max_len must be positive, got {info['max_len']}")
+        if info['max_len'] is not None and info['max_len'] < 1:
+            raise ValueError(f"max_len must be positive, got {info['max_len']}")
     except ValueError as err: raise ValueError(f"{path}: {err}") from None
     if alphabet.width != config.d_input:
-        raise ValueError(f"{path}: the {alphabet.name} alphabet has {alphabet.width} letters, but the model in config.json "
-                         f"takes d_input={config.d_input}; this data.json does not belong to this model")
+        raise ValueError(f"{path}: the {alphabet.name} alphabet has {alphabet.width} letters, "
+                         f"but the model in config.json takes d_input={config.d_input}; "
+                         "this data.json does not belong to this model")
     if (info['task'] in POSITION_TASKS or config.task in POSITION_TASKS) and info['task'] != config.task:
         raise ValueError(f"{path}: task {info['task']!r} does not fit a model built for task {config.task!r}")
     if info['task'] in SEQUENCE_TASKS and (info['task'] == 'multiclass') != (config.d_output > 1):
@@ -320,16 +332,21 @@ def read_data_json(path: str | Path, # a run folder's data.json
 
 def load_run(run: str | Path, # run folder written by `lyra_train` or `train_run`
              device: str | None = None, # where to put the model; None: CUDA when available
-             ) -> tuple: # (Lyra or LyraEnsemble in eval mode, dict of data.json plus 'transform': a TargetTransform or None)
-    "The model (an ensemble for a run of several members), its reading settings and its target transform, each file checked."
+             ) -> tuple: # (Lyra or LyraEnsemble in eval mode, data.json dict with 'transform': TargetTransform or None)
+    ("The model (an ensemble for a run of several members), its reading settings and its target transform, "
+     "each file checked.")
     run = Path(run)
-    if not (run / DATA_JSON).is_file(): raise FileNotFoundError(f"{run / DATA_JSON} not found: is {run} a run folder written by lyra_train?")
+    if not (run / DATA_JSON).is_file():
+        raise FileNotFoundError(f"{run / DATA_JSON} not found: is {run} a run folder written by lyra_train?")
     device = default_device(device)
-    model = LyraEnsemble.from_pretrained(run, device) if (run / ENSEMBLE_MEMBER.format(0)).is_dir() else Lyra.from_pretrained(run, device=device)
+    model = (LyraEnsemble.from_pretrained(run, device) if (run / ENSEMBLE_MEMBER.format(0)).is_dir()
+             else Lyra.from_pretrained(run, device=device))
     info = read_data_json(run / DATA_JSON, model.config)
     info['transform'] = None
     if (path := run / TRANSFORM_JSON).is_file():
         try: info['transform'] = TargetTransform.from_dict(json.loads(path.read_text(encoding='utf-8')))
-        except (UnicodeDecodeError, ValueError, TypeError) as err: raise ValueError(f"{path} is not a valid target transform: {err}") from None
-        if info['task'] != 'regression': raise ValueError(f"{path}: a target transform belongs to a regression run, not task {info['task']!r}")
+        except (UnicodeDecodeError, ValueError, TypeError) as err:
+            raise ValueError(f"{path} is not a valid target transform: {err}") from None
+        if info['task'] != 'regression':
+            raise ValueError(f"{path}: a target transform belongs to a regression run, not task {info['task']!r}")
     return model, info

@@ -29,7 +29,8 @@ class S4DKernel(nn.Module):
         if d_model < 1: raise ValueError(f"d_model must be >= 1, got {d_model}")
         if d_state < 2 or d_state % 2:
             raise ValueError(f"d_state must be a positive even number (N/2 conjugate pairs), got {d_state}")
-        if not 0 < dt_min <= dt_max: raise ValueError(f"need 0 < dt_min <= dt_max, got dt_min={dt_min}, dt_max={dt_max}")
+        if not 0 < dt_min <= dt_max:
+            raise ValueError(f"need 0 < dt_min <= dt_max, got dt_min={dt_min}, dt_max={dt_max}")
         H, half = d_model, d_state // 2
         factory = dict(device=device, dtype=dtype or torch.get_default_dtype())
         log_dt = torch.rand(H, **factory) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min)
@@ -70,7 +71,8 @@ def compute(self: S4DKernel,
 @patch
 def _parameter_key(self: S4DKernel):
     "What identifies the current parameter values: storage, dtype, device and in-place version of each."
-    return tuple((p.data_ptr(), p.dtype, p.device, p._version) for p in (self.log_dt, self.C, self.log_A_real, self.A_imag))
+    return tuple((p.data_ptr(), p.dtype, p.device, p._version)
+                 for p in (self.log_dt, self.C, self.log_A_real, self.A_imag))
 
 @patch
 def forward(self: S4DKernel,
@@ -102,13 +104,13 @@ def train(self: S4DKernel, mode: bool = True):
 
 @patch
 def _apply(self: S4DKernel, fn, *args, **kwargs):
-    self.clear_cache()                                              # .to(), .double(), .cuda() move or convert parameters
+    self.clear_cache()                 # .to(), .double(), .cuda() move or convert parameters
     return nn.Module._apply(self, fn, *args, **kwargs)
 
 @patch
 def __getstate__(self: S4DKernel):
     state = nn.Module.__getstate__(self)
-    state['_cache'] = OrderedDict()                                 # copies and pickles carry no cached kernels
+    state['_cache'] = OrderedDict()    # copies and pickles carry no cached kernels
     return state
 
 # %% ../nbs/02_s4d.ipynb
@@ -190,7 +192,8 @@ def step(self: S4D,
          ): # (output at this position (B, H), new state (B, H, N/2))
     "Advance a causal layer by one position: `x = λ·x + u`, then `y = 2 Re(C̃·x) + D·u`."
     if self.bidirectional: raise ValueError("step() needs a causal layer; a bidirectional one reads the future")
-    if self.training: raise RuntimeError("step() is for inference; call .eval() first (dropout would differ from forward)")
+    if self.training:
+        raise RuntimeError("step() is for inference; call .eval() first (dropout would differ from forward)")
     dtA, C_tilde = self.kernel.modes()                                # (H, N/2) each
     state = torch.exp(dtA) * state + x_t[..., None]                  # (B, H, N/2)
     y = 2 * (C_tilde * state).sum(-1).real + self.D * x_t            # (B, H)

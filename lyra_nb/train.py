@@ -45,28 +45,32 @@ def _check_position_targets(data: SeqData, # sequences with NaN-padded per-posit
                             d_output: int, # the model's outputs per position
                             name: str, # how to call `data` in messages
                            ):
-    "Raise `ValueError` unless `data` holds valid per-position labels or partner indices (see `lyra_nb.data.with_labels`)."
+    ("Raise `ValueError` unless `data` holds valid per-position labels or partner indices "
+     "(see `lyra_nb.data.with_labels`).")
     y, lengths = data.targets, data.lengths
     if y.shape[1] < lengths.max():
         raise ValueError(f"{name}: task {task!r} needs one target column per position (see `with_labels`), "
                          f"got {y.shape[1]} columns for sequences of up to {lengths.max()} letters")
     past_end = np.arange(y.shape[1])[None] >= lengths[:, None]                  # (N, T)
     if (bad := np.flatnonzero((past_end & ~np.isnan(y)).any(1))).size:
-        raise ValueError(f"{name}: sequence {data.names[bad[0]]!r} has labels past its end ({lengths[bad[0]]} letters)")
+        raise ValueError(f"{name}: sequence {data.names[bad[0]]!r} has labels past its end "
+                         f"({lengths[bad[0]]} letters)")
     if np.isnan(y).all(): raise ValueError(f"{name}: no position is labelled")
     v = y[~np.isnan(y)]
     if task == 'per_position':
         classes = (0, 1) if d_output == 1 else np.arange(d_output)
         if not np.isin(v, classes).all():
             want = '0 or 1 (one output per position)' if d_output == 1 else f'class indices 0..{d_output - 1}'
-            raise ValueError(f"{name}: per-position labels must be {want}, got {np.unique(v[~np.isin(v, classes)])[:5]}")
+            raise ValueError(f"{name}: per-position labels must be {want}, "
+                             f"got {np.unique(v[~np.isin(v, classes)])[:5]}")
         return
     for i, (row, n) in enumerate(zip(y, lengths)):
         p = row[:n]
         paired = np.flatnonzero(p >= 0)
         if not np.isin(p[~np.isnan(p)], np.arange(-1, n)).all() or (p[paired].astype(np.int64) == paired).any() \
            or not (p[p[paired].astype(np.int64)] == paired).all():
-            raise ValueError(f"{name}: sequence {data.names[i]!r}: pair targets must be partner indices (-1 unpaired), each pair listed at both bases")
+            raise ValueError(f"{name}: sequence {data.names[i]!r}: pair targets must be partner indices (-1 unpaired), "
+                             "each pair listed at both bases")
 
 def _check_data(model: Lyra, # the model to train or run
                 data: SeqData, # sequences (and targets) to feed it
@@ -77,22 +81,28 @@ def _check_data(model: Lyra, # the model to train or run
     c = model.config
     if len(data) == 0: raise ValueError(f"{name}: no sequences")
     if c.task not in POSITION_TASKS and c.pooling != 'mean':
-        raise ValueError(f"a model for task {c.task!r} needs one output per sequence (pooling='mean'), got pooling={c.pooling!r}; "
-                         "for per-position outputs build it with task='per_position'")
+        raise ValueError(f"a model for task {c.task!r} needs one output per sequence (pooling='mean'), "
+                         f"got pooling={c.pooling!r}; for per-position outputs build it with task='per_position'")
     if c.d_input != data.alphabet.width:
-        raise ValueError(f"{name}: the model takes d_input={c.d_input} channels, but the {data.alphabet.name} alphabet has {data.alphabet.width}")
+        raise ValueError(f"{name}: the model takes d_input={c.d_input} channels, "
+                         f"but the {data.alphabet.name} alphabet has {data.alphabet.width}")
     if task is None: return
     if (task in POSITION_TASKS or c.task in POSITION_TASKS) and task != c.task:
-        raise ValueError(f"the model was built for task {c.task!r} (LyraConfig.task), so it cannot be trained for {task!r}")
+        raise ValueError(f"the model was built for task {c.task!r} (LyraConfig.task), "
+                         f"so it cannot be trained for {task!r}")
     if task in POSITION_TASKS: return _check_position_targets(data, task, c.d_output, name)
     if data.targets.shape[1] != 1: raise ValueError(f"{name}: fit needs one target column, got {data.targets.shape[1]}")
     y = data.targets[:, 0]
-    if task in ('regression', 'binary') and c.d_output != 1: raise ValueError(f"task {task!r} needs d_output=1, got {c.d_output}")
-    if task == 'binary' and not np.isin(y, (0, 1)).all(): raise ValueError(f"{name}: binary targets must be 0 or 1, got {np.unique(y)[:5]}")
+    if task in ('regression', 'binary') and c.d_output != 1:
+        raise ValueError(f"task {task!r} needs d_output=1, got {c.d_output}")
+    if task == 'binary' and not np.isin(y, (0, 1)).all():
+        raise ValueError(f"{name}: binary targets must be 0 or 1, got {np.unique(y)[:5]}")
     if task == 'multiclass':
-        if c.d_output < 2: raise ValueError(f"task 'multiclass' needs d_output >= 2 (one logit per class), got {c.d_output}")
+        if c.d_output < 2:
+            raise ValueError(f"task 'multiclass' needs d_output >= 2 (one logit per class), got {c.d_output}")
         if not (np.isin(y, np.arange(c.d_output))).all():
-            raise ValueError(f"{name}: multiclass targets must be class indices 0..{c.d_output - 1}, got {np.unique(y)[:5]}")
+            raise ValueError(f"{name}: multiclass targets must be class indices 0..{c.d_output - 1}, "
+                             f"got {np.unique(y)[:5]}")
 
 # %% ../nbs/15_train.ipynb
 def make_optimizer(model: nn.Module, # a Lyra model
@@ -116,7 +126,7 @@ def lr_factor(step: int, # optimizer step t, from 0
     return 0.5 * (1 + math.cos(math.pi * progress))
 
 # %% ../nbs/15_train.ipynb
-def default_device(device: str | torch.device | None = None, # 'cpu', 'cuda', 'cuda:1', ...; None picks CUDA when available
+def default_device(device: str | torch.device | None = None, # 'cpu', 'cuda', 'cuda:1', ...; None: CUDA when available
                   ) -> torch.device: # the device to run on
     "Resolve `device`, defaulting to the first GPU when there is one."
     return torch.device(device if device is not None else 'cuda' if torch.cuda.is_available() else 'cpu')
@@ -131,16 +141,18 @@ def _autocast_dtype(device: torch.device, # where training runs
     if precision == 'auto':
         if device.type != 'cuda': return None
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if precision not in _PRECISIONS: raise ValueError(f"unknown precision {precision!r}; choose 'auto', 'fp32', 'bf16' or 'fp16'")
+    if precision not in _PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose 'auto', 'fp32', 'bf16' or 'fp16'")
     return _PRECISIONS[precision]
 
 # %% ../nbs/15_train.ipynb
 def predict(model: Lyra, # a trained model
             data: SeqData, # sequences to score; targets, if any, are ignored
-            batch_size: int = 256, # sequences per forward pass (pairs: fewer where the pair maps would exceed `pair_budget`)
+            batch_size: int = 256, # sequences per forward pass (pairs: fewer if pair maps would exceed `pair_budget`)
             pair_budget: int = 2 ** 22, # pairs only: most position pairs (B x L x L) per forward pass
-           ) -> torch.Tensor | list: # raw outputs (values or logits), float32 on the CPU, in input order: (N, d_output); per_position: N tensors (L_i, d_output); pairs: N tensors (L_i, L_i)
-    "Run `model` over `data` in length-sorted batches and return the outputs in input order."
+           ) -> torch.Tensor | list: # (N, d_output); per_position: N tensors (L_i, d_output); pairs: N (L_i, L_i)
+    ("Run `model` over `data` in length-sorted batches and return the outputs in input order: "
+     "raw outputs (values or logits), float32 on the CPU.")
     _check_data(model, data, None, data.source or 'data')
     device = next(model.parameters()).device
     task, lengths = model.config.task, data.lengths
@@ -159,7 +171,8 @@ def predict(model: Lyra, # a trained model
             else:
                 for k, i in enumerate(idx):
                     n = lengths[i]
-                    out[i] = z[k, :n].clone() if task == 'per_position' else z[k, :n, :n].clone()  # copies, not views of the batch
+                    # copies, not views of the batch
+                    out[i] = z[k, :n].clone() if task == 'per_position' else z[k, :n, :n].clone()
     model.train(was_training)
     return out
 
@@ -192,7 +205,7 @@ def _set_rng_state(state: torch.Tensor, # from `_rng_state`
 def _save_checkpoint(path: Path, # file to write
                      model: nn.Module, optimizer, scheduler, scaler, loader: DataLoader, # the run's objects
                      best_state: dict | None, # the best epoch's weights
-                     state: dict, # JSON-friendly loop state: settings, epoch, done, history, best_key, best_epoch, waited
+                     state: dict, # JSON-friendly state: settings, epoch, done, history, best_key, best_epoch, waited
                      rng_states: list, # every process's `_rng_state`, by rank
                     ):
     "Write everything a run needs to continue exactly: tensors in the safetensors body, the rest as JSON in its header."
@@ -215,7 +228,8 @@ def read_checkpoint(path: str | Path, # a checkpoint.safetensors written by `fit
     "Read and verify a checkpoint of `fit`; a truncated, corrupted or foreign file raises `CorruptFileError`."
     tensors, metadata = load_checked(path)
     try: state = json.loads(metadata[_STATE_KEY])
-    except (KeyError, ValueError): raise CorruptFileError(f"{path} is not a lyra_nb checkpoint (no {_STATE_KEY} in its header)") from None
+    except (KeyError, ValueError):
+        raise CorruptFileError(f"{path} is not a lyra_nb checkpoint (no {_STATE_KEY} in its header)") from None
     return tensors, state
 
 # %% ../nbs/15_train.ipynb
@@ -265,12 +279,14 @@ def world_and_rank() -> tuple: # (world size, rank)
     if dist.is_available() and dist.is_initialized(): return dist.get_world_size(), dist.get_rank()
     return 1, 0
 
-def init_distributed(device: str | None = None, # 'cpu', 'cuda', ...; None: this process's GPU when there is one, else the CPU
+def init_distributed(device: str | None = None, # 'cpu', 'cuda', ...; None: this process's GPU if any, else the CPU
                     ) -> tuple: # (world size, rank, device)
-    "Join the process group that torchrun describes in the environment (NCCL on GPUs, gloo on CPUs); outside torchrun do nothing."
+    ("Join the process group that torchrun describes in the environment (NCCL on GPUs, gloo on CPUs); "
+     "outside torchrun do nothing.")
     if int(os.environ.get('WORLD_SIZE', '1')) < 2: return 1, 0, default_device(device)
     device = default_device(device)
-    if device.type == 'cuda' and device.index is None: device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', '0')))
+    if device.type == 'cuda' and device.index is None:
+        device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', '0')))
     if not dist.is_initialized():
         if device.type == 'cuda': torch.cuda.set_device(device)
         dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
@@ -427,7 +443,8 @@ class _Run:
         if self.world > 1 and self.task in POSITION_TASKS:
             raise ValueError(f"DDP training covers the sequence tasks; train {self.task!r} in one process")
         if c.batch_size % self.world:
-            raise ValueError(f"batch_size={c.batch_size} is the global batch; it must divide evenly over {self.world} processes")
+            raise ValueError(f"batch_size={c.batch_size} is the global batch; "
+                             f"it must divide evenly over {self.world} processes")
         self.device = default_device(c.device)
         self.amp_dtype = _autocast_dtype(self.device, c.precision)
         torch.manual_seed(c.seed + self.rank)                           # rank 0 draws what a single process draws
@@ -436,11 +453,13 @@ class _Run:
         self.optimizer = make_optimizer(model, c.lr, c.weight_decay, c.ssm_lr)
         self.loader = _train_loader(train, c.batch_size, self.sampler, c.seed, self.world, self.rank)
         total = c.epochs * len(self.loader)
-        self.scheduler = LambdaLR(self.optimizer, partial(lr_factor, total_steps=total, warmup_steps=round(c.warmup * total),
+        self.scheduler = LambdaLR(self.optimizer, partial(lr_factor, total_steps=total,
+                                                          warmup_steps=round(c.warmup * total),
                                                           cosine=c.schedule == 'cosine'))
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16)
         self.metric, self.higher = task_metric(self.task, model.config.d_output)
-        self.y_valid = torch.as_tensor(valid.targets, dtype=torch.float32, device=self.device)  # (N_valid, 1) or (N_valid, T)
+        # (N_valid, 1) or (N_valid, T)
+        self.y_valid = torch.as_tensor(valid.targets, dtype=torch.float32, device=self.device)
         self.history, self.best_key, self.best_state, self.best_epoch, self.waited = [], None, None, 0, 0
         self.done = self.out_of_time = False
         self.path = None if checkpoint_dir is None else Path(checkpoint_dir) / CHECKPOINT_NAME
@@ -469,7 +488,8 @@ def _open_checkpoint(self: _Run,
             state[k] for k in ('history', 'best_key', 'best_state', 'best_epoch', 'waited', 'done'))
     elif self.rank == 0: self.path.parent.mkdir(parents=True, exist_ok=True)
     if self.rank == 0:
-        for stale in self.path.parent.glob(f'.{CHECKPOINT_NAME}.*.tmp'): stale.unlink(missing_ok=True)  # a killed write's
+        for stale in self.path.parent.glob(f'.{CHECKPOINT_NAME}.*.tmp'):  # a killed write's
+            stale.unlink(missing_ok=True)
 
 # %% ../nbs/15_train.ipynb
 @patch
@@ -510,7 +530,8 @@ def record(self: _Run,
     z_valid = _predict_all(self.model, self.valid, self.world, self.rank, self.device)  # (N_valid, d_output) or a list
     row = {'epoch': epoch, 'train_loss': train_loss, 'valid_loss': _valid_loss(self.loss, z_valid, self.y_valid),
            **{f'valid_{k}': v for k, v in evaluate_task(self.task, self.valid.targets, z_valid).items()},
-           'lr': self.optimizer.param_groups[0]['lr'], 'seconds': time.perf_counter() - started, **({'time_limit': True} if self.out_of_time else {})}
+           'lr': self.optimizer.param_groups[0]['lr'], 'seconds': time.perf_counter() - started,
+           **({'time_limit': True} if self.out_of_time else {})}
     self.history.append(row)
     key = _sort_key(row[f'valid_{self.metric}'], self.higher)
     if self.best_key is None or key > self.best_key + c.min_delta:
@@ -529,7 +550,8 @@ def save_checkpoint(self: _Run,
     if self.path is None: return
     rng_states = _gather(_rng_state(self.device), self.world, self.device)  # every process's, for an exact resume
     if self.rank == 0:
-        _save_checkpoint(self.path, self.model, self.optimizer, self.scheduler, self.scaler, self.loader, self.best_state,
+        _save_checkpoint(self.path, self.model, self.optimizer, self.scheduler, self.scaler, self.loader,
+                         self.best_state,
                          dict(version=1, settings=self.settings, epoch=epoch, done=self.done, history=self.history,
                               best_key=self.best_key, best_epoch=self.best_epoch, waited=self.waited), rng_states)
 
@@ -540,7 +562,7 @@ def fit(model: Lyra, # trained in place; ends with the weights of the best valid
         config: FitConfig | None = None, # the run's options; None: `FitConfig()`
         disable: bool = False, # hide the progress bar
         checkpoint_dir: str | Path | None = None, # write checkpoint.safetensors here every epoch (rank 0); None: never
-        resume: bool = False, # continue from the checkpoint in `checkpoint_dir`, written with the same settings and data
+        resume: bool = False, # continue from `checkpoint_dir`'s checkpoint, written with the same settings and data
         **options, # `FitConfig` fields, overriding `config`'s
        ) -> FitResult: # per-epoch history, the chosen epoch and its metric
     "Train `model` with AdamW, choosing the epoch on the validation set's primary metric."
@@ -552,7 +574,8 @@ def fit(model: Lyra, # trained in place; ends with the weights of the best valid
         start = time.perf_counter()
         row = run.record(epoch, run.train_epoch(epoch), start)
         run.save_checkpoint(epoch)
-        bar.set_postfix(train_loss=f"{row['train_loss']:.4f}", **{f'valid_{run.metric}': f"{row[f'valid_{run.metric}']:.4f}"})
+        bar.set_postfix(train_loss=f"{row['train_loss']:.4f}",
+                        **{f'valid_{run.metric}': f"{row[f'valid_{run.metric}']:.4f}"})
         if run.done: break
     if c.restore_best: model.load_state_dict(run.best_state)
     return FitResult(run.history, run.metric, run.best_epoch, stopped_early=len(run.history) < c.epochs,
@@ -564,7 +587,8 @@ def plot_history(history: FitResult | list, # a `FitResult`, or its `history` li
                  best_epoch: int | None = None, # epoch to mark; default: the FitResult's
                 ) -> plt.Figure: # two panels: losses, and the validation metric
     "Learning curves: training and validation loss, and the validation metric, per epoch."
-    if isinstance(history, FitResult): history, metric, best_epoch = history.history, history.metric, history.best_epoch
+    if isinstance(history, FitResult):
+        history, metric, best_epoch = history.history, history.metric, history.best_epoch
     if metric is None: raise ValueError("name the metric to plot, e.g. metric='spearman'")
     df = pd.DataFrame(history)
     fig, (ax_loss, ax_metric) = plt.subplots(1, 2, figsize=(9, 3.2))
@@ -575,7 +599,8 @@ def plot_history(history: FitResult | list, # a `FitResult`, or its `history` li
     ax_metric.set(xlabel='epoch', ylabel=metric, title=f'validation {metric}')
     for ax in (ax_loss, ax_metric): ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if best_epoch is not None:
-        for ax in (ax_loss, ax_metric): ax.axvline(best_epoch, color='grey', ls='--', lw=1, label=f'chosen epoch {best_epoch}')
+        for ax in (ax_loss, ax_metric):
+            ax.axvline(best_epoch, color='grey', ls='--', lw=1, label=f'chosen epoch {best_epoch}')
     ax_loss.legend()
     fig.tight_layout()
     return fig
@@ -606,30 +631,38 @@ def plot_predictions(y_true, # measured targets, (N,) or (N, 1): values or class
     return fig
 
 # %% ../nbs/15_train.ipynb
-def additive_start(model: Lyra, # a regression model built with `first_order` = the aligned length (and maybe `pair_sites`); its terms are set and frozen
+def additive_start(model: Lyra, # a regression model with `first_order` = the aligned length (and maybe `pair_sites`)
                    train: SeqData, # aligned training sequences, one (transformed) target column
                    valid: SeqData, # aligned validation sequences: choose the ridge penalty
                    folds: int = 5, # cross-fitting folds
                    alphas: tuple = (0.1, 1.0, 10.0, 100.0, 1000.0), # ridge penalties to try
                   ) -> SeqData: # `train` with targets y - f_{-k}(x) + f(x), to train the rest of the model on
-    "Copy a ridge fit (on one-hot letters, plus letter pairs at `pair_sites`) into the model's explicit terms, freeze them, and return targets whose network share is the cross-fitted residual."
+    ("Copy a ridge fit (on one-hot letters, plus letter pairs at `pair_sites`) into the model's explicit terms, "
+     "freeze them, and return targets whose network share is the cross-fitted residual.")
     c = model.config
     L, W = c.first_order, train.alphabet.width
-    if not L: raise ValueError("additive_start needs a model built with first_order = the aligned length (LyraConfig.first_order)")
-    if c.task != 'regression' or c.d_output != 1: raise ValueError(f"additive_start fits one regression target, not task {c.task!r} with d_output={c.d_output}")
+    if not L:
+        raise ValueError("additive_start needs a model built with first_order = the aligned length "
+                         "(LyraConfig.first_order)")
+    if c.task != 'regression' or c.d_output != 1:
+        raise ValueError(f"additive_start fits one regression target, not task {c.task!r} with d_output={c.d_output}")
     for name, data in (('train', train), ('valid', valid)):
         if (bad := np.flatnonzero(data.lengths != L)).size:
-            raise ValueError(f"{name}: the first-order term reads aligned sequences of {L} positions; {data.names[bad[0]]!r} has {data.lengths[bad[0]]}")
-    ridge = RidgeBaseline.fit(train, valid, alphas, length=L, features='pairwise' if c.pair_sites else 'onehot', max_features=math.inf)
+            raise ValueError(f"{name}: the first-order term reads aligned sequences of {L} positions; "
+                             f"{data.names[bad[0]]!r} has {data.lengths[bad[0]]}")
+    ridge = RidgeBaseline.fit(train, valid, alphas, length=L, features='pairwise' if c.pair_sites else 'onehot',
+                              max_features=math.inf)
     if ridge.features.sites and ridge.features.sites != c.pair_sites:
-        raise ValueError(f"the model's pair_sites {list(c.pair_sites)} are not the training set's variable sites {list(ridge.features.sites)}")
+        raise ValueError(f"the model's pair_sites {list(c.pair_sites)} are not the training set's variable sites "
+                         f"{list(ridge.features.sites)}")
     weight = np.zeros(L * W + (0 if model.second_order is None else model.second_order.weight.shape[1]))
     weight[ridge.features.columns] = ridge.model.coef_                 # constant columns carry no weight
     with torch.no_grad():
         model.first_order.weight.copy_(torch.as_tensor(weight[:L * W], dtype=model.first_order.weight.dtype)[None])
         model.first_order.bias.fill_(float(ridge.model.intercept_))
         if model.second_order is not None:
-            model.second_order.weight.copy_(torch.as_tensor(weight[L * W:], dtype=model.second_order.weight.dtype)[None])
+            model.second_order.weight.copy_(
+                torch.as_tensor(weight[L * W:], dtype=model.second_order.weight.dtype)[None])
     for term in (model.first_order, model.second_order):
         if term is not None: term.requires_grad_(False)
     X, y = ridge.features(train), train.targets[:, 0]
@@ -652,11 +685,13 @@ class Recipe:
 
     def explain(self) -> list: # one line per choice: 'name value: reason'
         "What was chosen and why, for printing."
-        return [f"{name} {getattr(self, name)}: {self.reasons[name]}" for name in ('batch_size', 'epochs', 'dropout', 'select_epoch', 'first_order')]
+        return [f"{name} {getattr(self, name)}: {self.reasons[name]}"
+                for name in ('batch_size', 'epochs', 'dropout', 'select_epoch', 'first_order')]
 
     def fit_kwargs(self) -> dict: # epochs, batch_size, restore_best and patience for `fit`
         "The `fit` arguments of this recipe."
-        return dict(epochs=self.epochs, batch_size=self.batch_size, restore_best=self.select_epoch, patience=10 if self.select_epoch else None)
+        return dict(epochs=self.epochs, batch_size=self.batch_size, restore_best=self.select_epoch,
+                    patience=10 if self.select_epoch else None)
 
 def make_recipe(n: int, # labelled sequences (training and validation together)
                 task: str = 'regression', # one of `TASKS`
@@ -678,8 +713,11 @@ def make_recipe(n: int, # labelled sequences (training and validation together)
         return given if given is not None else rule
     batch_size = choose('batch_size', batch_size, 16 if n < 2_000 else 32 if n < 10_000 else 64 if n < 50_000 else 128,
                         f"{n:,} labelled sequences: 16 below 2,000, 32 below 10,000, 64 below 50,000, else 128")
-    if n_valid is not None: valid_frac, reasons['valid_frac'] = n_valid / n, f"a validation file of {n_valid:,} sequences"
-    else: valid_frac = choose('valid_frac', valid_frac, 0.2 if n < 2_000 else 0.1, f"{n:,} labelled sequences: 20% below 2,000, else 10%")
+    if n_valid is not None:
+        valid_frac, reasons['valid_frac'] = n_valid / n, f"a validation file of {n_valid:,} sequences"
+    else:
+        valid_frac = choose('valid_frac', valid_frac, 0.2 if n < 2_000 else 0.1,
+                            f"{n:,} labelled sequences: 20% below 2,000, else 10%")
     n_train = n - (n_valid if n_valid is not None else round(n * valid_frac))
     steps = math.ceil(n_train / batch_size)
     epochs = choose('epochs', epochs, min(max_epochs, max(10, math.ceil(min_steps / steps))),
@@ -688,8 +726,10 @@ def make_recipe(n: int, # labelled sequences (training and validation together)
     n_valid = n - n_train
     select_epoch = n_valid >= 200
     reasons['select_epoch'] = (f"the best epoch on {n_valid:,} validation sequences" if select_epoch else
-                               f"the last epoch: {n_valid} validation sequences are too few to choose one (the learning rate has decayed to zero)")
+                               f"the last epoch: {n_valid} validation sequences are too few to choose one "
+                               "(the learning rate has decayed to zero)")
     first_order = task == 'regression' and aligned
-    reasons['first_order'] = ("aligned sequences: an additive first-order term, then the network on the residual" if first_order else
-                              "off: " + ("sequences of different lengths" if task == 'regression' else f"task {task!r}"))
+    reasons['first_order'] = (
+        "aligned sequences: an additive first-order term, then the network on the residual" if first_order else
+        "off: " + ("sequences of different lengths" if task == 'regression' else f"task {task!r}"))
     return Recipe(batch_size, epochs, dropout, valid_frac, select_epoch, first_order, reasons)

@@ -28,5 +28,6 @@ def main(argv: list | None = None, # the words after `python -m lyra_nb`; None: 
     return 0
 
 # %% ../nbs/19_main.ipynb
-if __name__ == '__main__' and getattr(globals().get('__spec__'), 'name', None) == 'lyra_nb.__main__':  # not in a notebook
+# not in a notebook
+if __name__ == '__main__' and getattr(globals().get('__spec__'), 'name', None) == 'lyra_nb.__main__':
     sys.exit(main())

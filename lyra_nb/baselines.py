@@ -41,7 +41,8 @@ def onehot_features(data: SeqData, # sequences to encode
 def variable_sites(data: SeqData, # aligned sequences (one length)
                   ) -> np.ndarray: # 0-based positions whose letter is not the same in every sequence
     "The positions that vary in an aligned set of sequences."
-    if len(set(data.lengths.tolist())) != 1: raise ValueError("variable sites are defined for aligned sequences of one length")
+    if len(set(data.lengths.tolist())) != 1:
+        raise ValueError("variable sites are defined for aligned sequences of one length")
     x = onehot_features(data, int(data.lengths[0])).reshape(len(data), int(data.lengths[0]), -1)   # (N, L, W)
     return np.flatnonzero((x != x[:1]).any((0, 2)))
 
@@ -66,7 +67,8 @@ def kmer_features(data: SeqData, # sequences of any lengths
         for m in range(1, k + 1):
             if len(x) >= m:
                 words = x[:len(x) - m + 1]                                   # (windows, W)
-                for shift in range(1, m): words = (words[:, :, None] * x[shift:len(x) - m + 1 + shift, None, :]).reshape(len(words), -1)
+                for shift in range(1, m):
+                    words = (words[:, :, None] * x[shift:len(x) - m + 1 + shift, None, :]).reshape(len(words), -1)
                 out[n, start:start + W ** m] = words.mean(0)
             start += W ** m
     return out
@@ -92,13 +94,15 @@ class Features:
             max_features: int = 20_000, # pairwise: refuse more pair features than this
            ) -> 'Features': # the fitted features
         "Choose the features' coverage from `train` and keep the columns that vary in it."
-        if kind not in FEATURE_KINDS: raise ValueError(f"unknown feature kind {kind!r}; choose one of {', '.join(FEATURE_KINDS)}")
+        if kind not in FEATURE_KINDS:
+            raise ValueError(f"unknown feature kind {kind!r}; choose one of {', '.join(FEATURE_KINDS)}")
         length = int(length or train.lengths.max())
         sites, W = (), train.alphabet.width
         if kind == 'pairwise':
             sites = tuple(int(s) for s in variable_sites(train))
             if (n := math.comb(len(sites), 2) * W * W) > max_features:
-                raise ValueError(f"pairwise features over {len(sites)} variable sites would be {n:,} columns, more than max_features={max_features:,}")
+                raise ValueError(f"pairwise features over {len(sites)} variable sites would be {n:,} columns, "
+                                 f"more than max_features={max_features:,}")
         k = (k or (3 if W <= 8 else 2)) if kind == 'kmer' else 0
         features = cls(kind, length, sites, k)
         X = features._all_columns(train)
@@ -134,7 +138,8 @@ class RidgeBaseline:
             max_features: int = 20_000, # pairwise: refuse more pair features than this
            ) -> 'RidgeBaseline': # the best penalty's model
         "Fit one ridge model per penalty and keep the best on validation."
-        design = Features.fit(train, features, length or int(max(train.lengths.max(), valid.lengths.max())), max_features=max_features)
+        design = Features.fit(train, features, length or int(max(train.lengths.max(), valid.lengths.max())),
+                              max_features=max_features)
         X, Xv = design(train), design(valid)
         best = None
         for alpha in alphas:
@@ -172,7 +177,8 @@ class LogisticBaseline:
             n_classes: int | None = None, # multiclass: number of classes; default 1 + the largest label
            ) -> 'LogisticBaseline': # the best C's model
         "Fit one logistic regression per C and keep the best on validation."
-        if task not in ('binary', 'multiclass'): raise ValueError(f"LogisticBaseline is for 'binary' or 'multiclass' labels, not {task!r}")
+        if task not in ('binary', 'multiclass'):
+            raise ValueError(f"LogisticBaseline is for 'binary' or 'multiclass' labels, not {task!r}")
         design = Features.fit(train, features, length or int(max(train.lengths.max(), valid.lengths.max())))
         X, y = design(train), train.targets[:, 0].astype(int)
         n = 1 if task == 'binary' else (n_classes or int(max(y.max(), valid.targets.max())) + 1)
@@ -220,14 +226,15 @@ def _pooled(a: SeqData, b: SeqData) -> SeqData: # the sequences and targets of `
 
 def choose_transform(train: SeqData, # training sequences with one target column
                      valid: SeqData, # validation sequences: score the probe, or join the cross-validation pool
-                     candidates: tuple = ('standardize', 'rank', 'log'), # `TargetTransform` kinds to try, in order of preference
+                     candidates: tuple = ('standardize', 'rank', 'log'), # `TargetTransform` kinds, preferred first
                      cv_below: int = 2000, # with fewer labelled sequences (train + valid), cross-validate instead
                      folds: int = 5, # folds of that cross-validation
                      alphas: tuple = (0.1, 1.0, 10.0, 100.0, 1000.0), # ridge penalties; each candidate keeps its best
                      seed: int = 0, # seeds the folds
                      margin: float = 0.01, # another candidate must beat the first one's score by this much to be chosen
                     ) -> TransformChoice: # the chosen kind, the scores, the protocol
-    "Choose the target transform under which an additive model ranks held-out sequences best; the test set is never read."
+    ("Choose the target transform under which an additive model ranks held-out sequences best; "
+     "the test set is never read.")
     length = int(max(train.lengths.max(), valid.lengths.max()))
     if len(train) + len(valid) >= cv_below:                             # fit on train, score on valid
         pool, splits = _pooled(train, valid), [(np.arange(len(train)), np.arange(len(train), len(train) + len(valid)))]
@@ -244,7 +251,8 @@ def choose_transform(train: SeqData, # training sequences with one target column
             held, predicted = [], []
             for fit_idx, held_idx in splits:
                 t = TargetTransform.fit(y[fit_idx], kind)
-                held.append(y[held_idx]); predicted.append(Ridge(alpha=alpha).fit(X[fit_idx], t(y[fit_idx])).predict(X[held_idx]))
+                held.append(y[held_idx])
+                predicted.append(Ridge(alpha=alpha).fit(X[fit_idx], t(y[fit_idx])).predict(X[held_idx]))
             best = max(best, spearman(np.concatenate(held), np.concatenate(predicted)))
         scores[kind] = float(best)
     best = max(candidates[1:], key=lambda k: (scores[k], -candidates.index(k)), default=candidates[0])
@@ -277,12 +285,14 @@ def fit_baselines(train: SeqData, # training sequences with one target column
             except ValueError as err:                                   # only the pairwise model has a budget to exceed
                 if kind != 'pairwise': raise
                 out[f'ridge_{kind}'] = {'skipped': str(err)}; continue
-            score(f'ridge_{kind}', {'alpha': ridge.alpha, 'columns': int(ridge.features.columns.size), 'transform': t.kind},
+            score(f'ridge_{kind}',
+                  {'alpha': ridge.alpha, 'columns': int(ridge.features.columns.size), 'transform': t.kind},
                   lambda d, m=ridge: t.inverse(m.predict(d))[:, None])
         return out
     n = 1 if task == 'binary' else (n_classes or int(max(d.targets.max() for d in sets)) + 1)
     for kind in ('onehot',) if aligned else ('onehot', 'kmer'):
-        logistic = LogisticBaseline.fit(train, valid, task, features=kind, length=length, n_classes=None if task == 'binary' else n)
+        logistic = LogisticBaseline.fit(train, valid, task, features=kind, length=length,
+                                        n_classes=None if task == 'binary' else n)
         score(f'logistic_{kind}', {'C': logistic.C, 'columns': int(logistic.features.columns.size)}, logistic.predict)
     score('majority', {'rate': float(np.bincount(train.targets[:, 0].astype(int)).max() / len(train))},
           lambda d: majority_logits(train, len(d), task, None if task == 'binary' else n))
@@ -302,11 +312,14 @@ class CNNConfig:
     pooling: str | None = None # None: 'none' for per_position, else 'mean'
 
     def __post_init__(self):
-        if self.kernel_size % 2 == 0: raise ValueError(f"CNNConfig.kernel_size must be odd (centred window), got {self.kernel_size}")
-        if check_task(self.task) == 'pairs': raise ValueError("the CNN baseline has no pair head; task 'pairs' needs Lyra")
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"CNNConfig.kernel_size must be odd (centred window), got {self.kernel_size}")
+        if check_task(self.task) == 'pairs':
+            raise ValueError("the CNN baseline has no pair head; task 'pairs' needs Lyra")
         want = 'none' if self.task == 'per_position' else 'mean'
         if self.pooling is None: self.pooling = want
-        if self.pooling != want: raise ValueError(f"CNNConfig.pooling must be {want!r} for task {self.task!r}, got {self.pooling!r}")
+        if self.pooling != want:
+            raise ValueError(f"CNNConfig.pooling must be {want!r} for task {self.task!r}, got {self.pooling!r}")
 
 class CNN(nn.Module):
     "Residual 1-D CNN with masked mean pooling: a local-interaction baseline."
@@ -315,7 +328,8 @@ class CNN(nn.Module):
         super().__init__()
         self.config = c = config if config is not None else CNNConfig(**kwargs)
         self.encoder = nn.Linear(c.d_input, c.width)
-        self.convs = nn.ModuleList(nn.Conv1d(c.width, c.width, c.kernel_size, padding=c.kernel_size // 2) for _ in range(c.n_layers))
+        self.convs = nn.ModuleList(nn.Conv1d(c.width, c.width, c.kernel_size, padding=c.kernel_size // 2)
+                                   for _ in range(c.n_layers))
         self.activation, self.dropout = nn.GELU(), nn.Dropout(c.dropout)
         self.decoder = nn.Linear(c.width, c.d_output)
 
@@ -349,8 +363,10 @@ class TransformerConfig:
     pooling: str = 'mean' # sequence-level outputs (the only mode)
 
     def __post_init__(self):
-        if check_task(self.task) not in SEQUENCE_TASKS: raise ValueError(f"the Transformer baseline gives one output per sequence; task {self.task!r} needs Lyra")
-        if self.d_model % self.n_heads: raise ValueError(f"TransformerConfig: n_heads={self.n_heads} must divide d_model={self.d_model}")
+        if check_task(self.task) not in SEQUENCE_TASKS:
+            raise ValueError(f"the Transformer baseline gives one output per sequence; task {self.task!r} needs Lyra")
+        if self.d_model % self.n_heads:
+            raise ValueError(f"TransformerConfig: n_heads={self.n_heads} must divide d_model={self.d_model}")
         if self.pooling != 'mean': raise ValueError(f"TransformerConfig.pooling must be 'mean', got {self.pooling!r}")
 
 def sinusoidal_positions(length: int, # L
@@ -365,12 +381,13 @@ def sinusoidal_positions(length: int, # L
 
 class TransformerModel(nn.Module):
     "Pre-norm Transformer encoder with sinusoidal positions and masked mean pooling: a global, quadratic-cost baseline."
-    def __init__(self, config: TransformerConfig | None = None, # hyper-parameters; keyword arguments build one when omitted
+    def __init__(self, config: TransformerConfig | None = None, # hyper-parameters; keyword arguments build one if None
                  **kwargs): # TransformerConfig fields
         super().__init__()
         self.config = c = config if config is not None else TransformerConfig(**kwargs)
         self.encoder = nn.Linear(c.d_input, c.d_model)
-        layer = nn.TransformerEncoderLayer(c.d_model, c.n_heads, c.d_ff, c.dropout, activation='gelu', batch_first=True, norm_first=True)
+        layer = nn.TransformerEncoderLayer(c.d_model, c.n_heads, c.d_ff, c.dropout, activation='gelu',
+                                           batch_first=True, norm_first=True)
         self.layers = nn.TransformerEncoder(layer, c.n_layers, norm=nn.LayerNorm(c.d_model), enable_nested_tensor=False)
         self.decoder = nn.Linear(c.d_model, c.d_output)
 

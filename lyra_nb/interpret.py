@@ -29,7 +29,7 @@ from .s4d import S4D
 # %% ../nbs/18_interpret.ipynb
 def _wild_type(sequence: str, # the wild-type sequence
                alphabet: Alphabet, # its alphabet
-              ) -> tuple: # (cleaned sequence, one-hot rows (L, q) float64, wild-type letter index per position (L,), -1 where ambiguous)
+              ) -> tuple: # (cleaned sequence, one-hot (L, q) float64, wild-type letter index (L,), -1 where ambiguous)
     "Clean and encode a wild type; note which letter each position holds."
     seq = alphabet.clean(sequence)
     x0 = alphabet.encode(seq).double()                                   # (L, q)
@@ -42,7 +42,8 @@ def _check_positions(positions, # 0-based positions
                     ) -> list: # the positions as ints
     "Refuse positions outside the sequence or repeated."
     positions = [int(p) for p in positions]
-    if bad := [p for p in positions if not 0 <= p < length]: raise ValueError(f"{name} {bad} are outside the sequence (0-based, length {length})")
+    if bad := [p for p in positions if not 0 <= p < length]:
+        raise ValueError(f"{name} {bad} are outside the sequence (0-based, length {length})")
     if len(set(positions)) != len(positions): raise ValueError(f"{name} {positions} repeat a position")
     return positions
 
@@ -52,18 +53,23 @@ def score_mutants(model, # a Lyra (or any module taking one-hot `x (B, L, q)`), 
                   letters, # letter index placed at each of those positions, (N, k) ints
                   alphabet: str | Alphabet = 'protein', # the model's alphabet
                   batch_size: int = 256, # variants per forward pass
-                  output: int = 0, # output column to read: 0 for regression and binary (the logit), a class for multiclass
+                  output: int = 0, # output column: 0 for regression and binary (the logit), a class for multiclass
                   disable: bool = True, # hide the progress bar
                  ) -> np.ndarray: # scores, (N,) float64
     "Score substitution variants of one sequence in batches, each batch built from the wild type's one-hot rows."
     alphabet = get_alphabet(alphabet)
     _, x0, _ = _wild_type(sequence, alphabet)
-    positions, letters = torch.as_tensor(np.asarray(positions), dtype=torch.long), torch.as_tensor(np.asarray(letters), dtype=torch.long)
-    if positions.ndim != 2 or positions.shape != letters.shape: raise ValueError(f"positions and letters must both be (N, k), got {tuple(positions.shape)} and {tuple(letters.shape)}")
-    if positions.numel() and not (0 <= positions.min() and positions.max() < len(x0)): raise ValueError(f"positions must lie in 0..{len(x0) - 1}")
-    if letters.numel() and not (0 <= letters.min() and letters.max() < alphabet.width): raise ValueError(f"letters must lie in 0..{alphabet.width - 1} ({alphabet.letters})")
+    positions = torch.as_tensor(np.asarray(positions), dtype=torch.long)
+    letters = torch.as_tensor(np.asarray(letters), dtype=torch.long)
+    if positions.ndim != 2 or positions.shape != letters.shape:
+        raise ValueError(f"positions and letters must both be (N, k), "
+                         f"got {tuple(positions.shape)} and {tuple(letters.shape)}")
+    if positions.numel() and not (0 <= positions.min() and positions.max() < len(x0)):
+        raise ValueError(f"positions must lie in 0..{len(x0) - 1}")
+    if letters.numel() and not (0 <= letters.min() and letters.max() < alphabet.width):
+        raise ValueError(f"letters must lie in 0..{alphabet.width - 1} ({alphabet.letters})")
     if isinstance(model, nn.Module):
-        param = next(model.parameters(), torch.empty(0))                  # a module without parameters runs on the CPU in float32
+        param = next(model.parameters(), torch.empty(0))  # a module without parameters runs on the CPU in float32
         device, dtype, was_training = param.device, param.dtype, model.training
         model.eval()
     else: device, dtype, was_training = torch.device('cpu'), torch.float64, None  # plain functions get exact float64
@@ -75,7 +81,9 @@ def score_mutants(model, # a Lyra (or any module taking one-hot `x (B, L, q)`), 
                 x = x0.to(dtype).expand(len(pos), *x0.shape).clone()            # (B, L, q): the wild type B times
                 x[torch.arange(len(pos))[:, None], pos] = eye[let]              # (B, k, q) rows replaced
                 y = model(x.to(device))
-                if y.ndim == 3: raise ValueError("score_mutants needs one output per sequence; the model returns one per position (pooling='none')")
+                if y.ndim == 3:
+                    raise ValueError("score_mutants needs one output per sequence; "
+                                     "the model returns one per position (pooling='none')")
                 y = y if y.ndim == 1 else y[:, output]                          # (B,)
                 out[start:start + len(pos)] = y.double().cpu().numpy()
     finally:
@@ -83,7 +91,7 @@ def score_mutants(model, # a Lyra (or any module taking one-hot `x (B, L, q)`), 
     return out
 
 # %% ../nbs/18_interpret.ipynb
-def saturation_mutagenesis(model, # a Lyra (or any module taking one-hot `x (B, L, q)`), or a plain function of one-hot `x`
+def saturation_mutagenesis(model, # a Lyra (or any module taking one-hot `x (B, L, q)`), or a function of one-hot `x`
                            sequence: str, # the wild type
                            alphabet: str | Alphabet = 'protein', # the model's alphabet
                            batch_size: int = 256, # variants per forward pass
@@ -91,7 +99,7 @@ def saturation_mutagenesis(model, # a Lyra (or any module taking one-hot `x (B, 
                            output: int = 0, # output column to read (a class for multiclass models)
                            offset: int = 0, # position i (0-based) is labelled i + 1 + offset
                            disable: bool = True, # hide the progress bar
-                          ) -> pd.DataFrame: # effects f(mutant) - f(wild type), one row per scanned position, one column per letter
+                          ) -> pd.DataFrame: # f(mutant) - f(wild type): a row per scanned position, a column per letter
     "Score every single substitution of `sequence`: an (positions x letters) table of effects; wild-type cells are 0."
     alphabet = get_alphabet(alphabet)
     seq, x0, wt = _wild_type(sequence, alphabet)
@@ -100,7 +108,8 @@ def saturation_mutagenesis(model, # a Lyra (or any module taking one-hot `x (B, 
     pos = np.repeat(positions, q)[:, None]                                       # (P*q, 1)
     let = np.tile(np.arange(q), len(positions))[:, None]                          # (P*q, 1)
     scores = score_mutants(model, seq, np.zeros((1, 0), int), np.zeros((1, 0), int), alphabet, output=output)
-    effects = score_mutants(model, seq, pos, let, alphabet, batch_size, output, disable).reshape(len(positions), q) - scores[0]
+    effects = (score_mutants(model, seq, pos, let, alphabet, batch_size, output, disable).reshape(len(positions), q)
+               - scores[0])
     for r, i in enumerate(positions):
         if wt[i] >= 0: effects[r, wt[i]] = 0.0                                  # the wild type against itself, exactly
     frame = pd.DataFrame(effects, index=pd.Index([i + 1 + offset for i in positions], name='position'),
@@ -139,7 +148,8 @@ def plot_mutational_scan(scan: pd.DataFrame, # a `saturation_mutagenesis` table
     wt = [(c, letters.index(seq[p - 1 - offset])) for c, p in enumerate(scan.index) if seq[p - 1 - offset] in letters]
     if wt: ax.scatter(*zip(*wt), s=6, c='k', marker='o', linewidths=0)
     step = max(1, len(scan) // 40)
-    ax.set_xticks(range(0, len(scan), step), [f'{seq[p - 1 - offset]}{p}' for p in scan.index[::step]], rotation=90, fontsize=7)
+    ax.set_xticks(range(0, len(scan), step), [f'{seq[p - 1 - offset]}{p}' for p in scan.index[::step]],
+                  rotation=90, fontsize=7)
     ax.set_yticks(range(len(letters)), letters, fontsize=7)
     ax.set(xlabel='position (wild type)', ylabel='substituted letter', title=title or 'Saturation mutagenesis')
     ax.figure.colorbar(im, ax=ax, label=label, fraction=0.03, pad=0.01)
@@ -153,7 +163,7 @@ def pairwise_epistasis(model, # a Lyra (or any module taking one-hot `x (B, L, q
                        batch_size: int = 256, # variants per forward pass
                        output: int = 0, # output column to read (a class for multiclass models)
                        disable: bool = True, # hide the progress bar
-                      ) -> torch.Tensor: # eps[p, r, a, b] = f(ab) - f(a) - f(b) + f(wt), (P, P, q, q) float64; NaN where p == r
+                      ) -> torch.Tensor: # eps[p, r, a, b] = f(ab)-f(a)-f(b)+f(wt), (P, P, q, q) float64, NaN at p = r
     "Pairwise epistasis of every letter pair at every pair of `positions`, from wild type, single and double mutants."
     alphabet = get_alphabet(alphabet)
     seq, _, wt = _wild_type(sequence, alphabet)
@@ -166,17 +176,18 @@ def pairwise_epistasis(model, # a Lyra (or any module taking one-hot `x (B, L, q
     pairs = list(itertools.combinations(range(P), 2))
     a, b = np.meshgrid(np.arange(q), np.arange(q), indexing='ij')                             # (q, q) each
     changes = [(p, r, i, j) for p, r in pairs for i, j in zip(a.ravel(), b.ravel())
-               if i != wt[positions[p]] and j != wt[positions[r]]]                            # doubles that differ from a single
+               if i != wt[positions[p]] and j != wt[positions[r]]]  # doubles that differ from a single
     doubles = np.zeros(0)
     if changes:
         c = np.array(changes)
-        doubles = score_mutants(model, seq, np.array(positions)[c[:, :2]], c[:, 2:], alphabet, batch_size, output, disable)
+        doubles = score_mutants(model, seq, np.array(positions)[c[:, :2]], c[:, 2:], alphabet, batch_size, output,
+                                disable)
     eps = np.full((P, P, q, q), np.nan)
-    for p, r in pairs: eps[p, r] = 0.0        # a wild-type letter at either site makes the double a single: eps = 0 exactly
+    for p, r in pairs: eps[p, r] = 0.0  # a wild-type letter at either site makes the double a single: eps = 0 exactly
     if changes:
         c = np.array(changes)                                                                  # (M, 4): p, r, a, b
         eps[c[:, 0], c[:, 1], c[:, 2], c[:, 3]] = doubles - singles[c[:, 0], c[:, 2]] - singles[c[:, 1], c[:, 3]] + f_wt
-    for p, r in pairs: eps[r, p] = eps[p, r].T                                                 # eps[r, p, b, a] = eps[p, r, a, b]
+    for p, r in pairs: eps[r, p] = eps[p, r].T  # eps[r, p, b, a] = eps[p, r, a, b]
     return torch.from_numpy(eps)
 
 # %% ../nbs/18_interpret.ipynb
@@ -186,12 +197,13 @@ def plot_pairwise_epistasis(eps: torch.Tensor, # `pairwise_epistasis` output, (P
                             alphabet: str | Alphabet = 'protein', # letters along each block
                             offset: int = 0, # position i (0-based) is labelled i + 1 + offset
                             title: str | None = None, # default: 'Pairwise epistasis'
-                           ) -> plt.Figure: # left: every letter pair, blocks per site pair; right: RMS epsilon per site pair
+                           ) -> plt.Figure: # left: letter pairs, a block per site pair; right: their RMS per site pair
     "Heatmap of pairwise epistasis: the full (P q) x (P q) map and its root-mean-square per pair of sites."
     alphabet = get_alphabet(alphabet)
     seq = alphabet.clean(sequence)
     P, q = eps.shape[0], eps.shape[2]
-    full = eps.permute(0, 2, 1, 3).reshape(P * q, P * q).numpy()                # rows (site p, letter a), columns (site r, letter b)
+    # rows (site p, letter a), columns (site r, letter b)
+    full = eps.permute(0, 2, 1, 3).reshape(P * q, P * q).numpy()
     off = ~np.eye(P, dtype=bool)
     rms = np.full((P, P), np.nan)
     rms[off] = np.sqrt((eps.reshape(P, P, -1).numpy()[off] ** 2).mean(-1))  # (P, P): NaN on the diagonal
@@ -217,12 +229,12 @@ def plot_pairwise_epistasis(eps: torch.Tensor, # `pairwise_epistasis` output, (P
 
 # %% ../nbs/18_interpret.ipynb
 def walsh_terms(n_sites: int, # k
-               ) -> list: # the k-site subsets S, one tuple per coefficient, in the order `walsh_coefficients` returns them
+               ) -> list: # the subsets S of the k sites, one tuple per coefficient, in `walsh_coefficients` order
     "Which sites each Walsh coefficient multiplies: index c holds site i when bit k-1-i of c is set."
     return [tuple(i for i in range(n_sites) if c >> (n_sites - 1 - i) & 1) for c in range(2 ** n_sites)]
 
-def walsh_coefficients(values, # f over the 2^k combinations, (..., 2^k) in `itertools.product((0, 1), repeat=k)` order (1 = mutant)
-                      ) -> torch.Tensor: # w_S, (..., 2^k) float64, same order: index c is the subset `walsh_terms(k)[c]`
+def walsh_coefficients(values, # f, (..., 2^k), combinations in `itertools.product((0, 1), repeat=k)` order; 1 = mutant
+                      ) -> torch.Tensor: # w_S, (..., 2^k) float64, same order: index c is subset `walsh_terms(k)[c]`
     "Walsh-Hadamard transform: f(x) = sum over subsets S of w_S * prod_{i in S} (-1)^(x_i)."
     values = torch.as_tensor(values, dtype=torch.float64)
     n = values.shape[-1]
@@ -246,28 +258,32 @@ def walsh_expansion(sequences, # N sequences of the wild type's length, varying 
                     wild_type: str, # reference sequence: the 0 of every site
                     alphabet: str | Alphabet = 'protein', # the letters
                     offset: int = 0, # position i (0-based) is labelled i + 1 + offset
-                   ) -> pd.DataFrame: # one row per complete 2^k subcube (index: its mutant letters), one column per Walsh term, by order
+                   ) -> pd.DataFrame: # rows: complete 2^k subcubes (index: mutants); columns: Walsh terms by order
     "Walsh coefficients of every wild-type/mutant subcube at `sites` whose 2^k combinations are all in `sequences`."
     alphabet = get_alphabet(alphabet)
     wild_type = alphabet.clean(wild_type)
     sites = _check_positions(sites, len(wild_type), 'sites')
     k, q = len(sites), alphabet.width
-    if q ** k > 10 ** 7: raise ValueError(f"{k} sites of {q} letters give {q ** k:,} combinations; use at most {int(math.log(1e7, q))} sites")
-    wt = np.array([alphabet.letters.index(wild_type[i]) for i in sites])                     # (k,)
+    if q ** k > 10 ** 7:
+        raise ValueError(f"{k} sites of {q} letters give {q ** k:,} combinations; "
+                         f"use at most {int(math.log(1e7, q))} sites")
+    wt = np.array([alphabet.letters.index(wild_type[i]) for i in sites])      # (k,)
     others = [i for i in range(len(wild_type)) if i not in set(sites)]
     background = ''.join(wild_type[i] for i in others)
     total, count = np.zeros((q,) * k), np.zeros((q,) * k)
     for s, v in zip(sequences, np.asarray(values, dtype=np.float64)):
-        if len(s) != len(wild_type) or ''.join(s[i] for i in others) != background: continue  # not a combination of these sites
+        if len(s) != len(wild_type) or ''.join(s[i] for i in others) != background:
+            continue                                                            # not a combination of these sites
         idx = tuple(alphabet.letters.index(s[i]) for i in sites)
         total[idx] += v; count[idx] += 1
-    table = np.where(count > 0, total / np.maximum(count, 1), np.nan)                       # (q,)*k, NaN where unobserved
-    choices = np.array(list(itertools.product(*[[a for a in range(q) if a != wt[i]] for i in range(k)])))  # (n_cubes, k)
-    combos = np.array(list(itertools.product((0, 1), repeat=k)), dtype=bool)                # (2^k, k)
-    letters = np.where(combos[None], choices[:, None, :], wt[None, None, :])                 # (n_cubes, 2^k, k)
-    cube = table[tuple(np.moveaxis(letters, -1, 0))]                                         # (n_cubes, 2^k)
+    table = np.where(count > 0, total / np.maximum(count, 1), np.nan)         # (q,)*k, NaN where unobserved
+    # (n_cubes, k)
+    choices = np.array(list(itertools.product(*[[a for a in range(q) if a != wt[i]] for i in range(k)])))
+    combos = np.array(list(itertools.product((0, 1), repeat=k)), dtype=bool)  # (2^k, k)
+    letters = np.where(combos[None], choices[:, None, :], wt[None, None, :])  # (n_cubes, 2^k, k)
+    cube = table[tuple(np.moveaxis(letters, -1, 0))]                          # (n_cubes, 2^k)
     complete = ~np.isnan(cube).any(1)
-    w = walsh_coefficients(cube[complete]).numpy()                                           # (n_complete, 2^k)
+    w = walsh_coefficients(cube[complete]).numpy()                            # (n_complete, 2^k)
     labels = [f'{wild_type[i]}{i + 1 + offset}' for i in sites]
     index = pd.Index([''.join(alphabet.letters[a] for a in c) for c in choices[complete]], name='mutant')
     terms = walsh_terms(k)
@@ -307,13 +323,14 @@ def kernel_views(model: nn.Module, # a Lyra (any module holding S4D layers)
             dtA, _ = layer.kernel.modes()
         energy = (K ** 2).cumsum(-1)                                                 # (H, L)
         reach = (energy < 0.9 * energy[:, -1:]).sum(-1)                              # lags before 90% of the energy
-        views.append(KernelView(i, K, torch.fft.rfft(K, n=2 * length).abs(), torch.fft.rfftfreq(2 * length, dtype=torch.float64),
+        views.append(KernelView(i, K, torch.fft.rfft(K, n=2 * length).abs(),
+                                torch.fft.rfftfreq(2 * length, dtype=torch.float64),
                                 torch.exp(dtA.detach().cpu().to(torch.complex128)), reach))
     return views
 
 # %% ../nbs/18_interpret.ipynb
 def plot_kernel_views(view: KernelView, # one layer's `kernel_views` entry
-                      channels: int = 6, # lag profiles drawn in the left panel: the channels with the largest kernel norm
+                      channels: int = 6, # lag profiles in the left panel: the channels with the largest kernel norm
                      ) -> plt.Figure: # three panels: lag profiles, |K| of every channel, spectra of every channel
     "Lag profiles, kernel magnitudes by lag and spectra of one S4D layer; the heatmaps sort channels by reach."
     K, S = view.kernel.numpy(), view.spectrum.numpy()
@@ -322,18 +339,22 @@ def plot_kernel_views(view: KernelView, # one layer's `kernel_views` entry
     for h in np.argsort(-np.linalg.norm(K, axis=1), kind='stable')[:channels]:
         axes[0].plot(K[h], lw=1, label=f'channel {h} (reach {int(view.reach[h])})')
     axes[0].axhline(0, c='k', lw=0.5)
-    axes[0].set(xlabel='lag $\\ell$', ylabel='$K_\\ell$', title=f'S4D layer {view.layer}: lag profiles'); axes[0].legend(fontsize=7)
+    axes[0].set(xlabel='lag $\\ell$', ylabel='$K_\\ell$', title=f'S4D layer {view.layer}: lag profiles')
+    axes[0].legend(fontsize=7)
     scale = np.abs(K[order]).max(1, keepdims=True)
-    im = axes[1].imshow(np.abs(K[order]) / np.where(scale > 0, scale, 1), aspect='auto', cmap='magma', interpolation='nearest')
+    im = axes[1].imshow(np.abs(K[order]) / np.where(scale > 0, scale, 1), aspect='auto', cmap='magma',
+                        interpolation='nearest')
     axes[1].set(xlabel='lag $\\ell$', ylabel='channel (by reach)', title='$|K_\\ell|$ / max, every channel')
     fig.colorbar(im, ax=axes[1], fraction=0.046)
     f = view.frequency.numpy()
-    im = axes[2].imshow(np.log10(S[order] + 1e-12), aspect='auto', cmap='viridis', interpolation='nearest', extent=(f[0], f[-1], len(S) - 0.5, -0.5))
+    im = axes[2].imshow(np.log10(S[order] + 1e-12), aspect='auto', cmap='viridis', interpolation='nearest',
+                        extent=(f[0], f[-1], len(S) - 0.5, -0.5))
     theta = view.poles.angle().abs().numpy()[order] / (2 * np.pi)                # cycles per position of each pole
     folded = np.abs((theta + 0.5) % 1 - 0.5)                                      # aliased into 0..1/2
     rows = np.repeat(np.arange(len(order)), theta.shape[1]).reshape(theta.shape)
     axes[2].scatter(folded.ravel(), rows.ravel(), s=1, c='w', alpha=0.5, linewidths=0)
-    axes[2].set(xlabel='frequency (cycles per position)', ylabel='channel (by reach)', title='$\\log_{10}|\\hat K(f)|$, pole angles in white')
+    axes[2].set(xlabel='frequency (cycles per position)', ylabel='channel (by reach)',
+                title='$\\log_{10}|\\hat K(f)|$, pole angles in white')
     fig.colorbar(im, ax=axes[2], fraction=0.046)
     fig.tight_layout()
     return fig
@@ -367,7 +388,8 @@ def epistasis_table(eps: torch.Tensor, # `pairwise_epistasis` output, (P, P, q, 
         for a, la in enumerate(alphabet.letters):
             for b, lb in enumerate(alphabet.letters):
                 if la != seq[i] and lb != seq[j]:
-                    rows.append((f'{seq[i]}{i + 1 + offset}{la}:{seq[j]}{j + 1 + offset}{lb}', i + 1 + offset, j + 1 + offset, float(eps[p, r, a, b])))
+                    rows.append((f'{seq[i]}{i + 1 + offset}{la}:{seq[j]}{j + 1 + offset}{lb}',
+                                 i + 1 + offset, j + 1 + offset, float(eps[p, r, a, b])))
     return pd.DataFrame(rows, columns=['mutation', 'site_i', 'site_j', 'epsilon'])
 
 # %% ../nbs/18_interpret.ipynb
@@ -376,7 +398,7 @@ def lyra_scan(
     run: str, # run folder written by lyra_train (config.json, model.safetensors, data.json)
     sequence: str, # the sequence to scan, or a FASTA or plain-text file holding it (first record)
     out: str = 'scan', # folder to write the CSV files and heatmaps into (created)
-    sites: str = None, # comma-separated positions for the pairwise map, numbered like the scan (1-based plus offset), e.g. 40,41,42,55
+    sites: str = None, # comma-separated positions to map pairwise, 1-based + offset as in the scan, e.g. 40,41,42,55
     n_sites: int = 4, # without --sites: map this many positions, those with the largest mean |effect|
     offset: int = 0, # number residue i (1-based) as i + offset in names, tables and --sites
     output: int = 0, # model output to read: 0 for regression and binary (logit); the class for multiclass
@@ -384,7 +406,8 @@ def lyra_scan(
     device: str = None, # 'cpu' or 'cuda'; default: CUDA when available
     quiet: store_true = False, # hide progress bars
 ):
-    "Score every single substitution of a sequence and the pairwise epistasis of a few sites with a trained run; write CSVs and heatmaps."
+    ("Score every single substitution of a sequence and the pairwise epistasis of a few sites with a trained run; "
+     "write CSVs and heatmaps.")
     model, info = load_run(run, device)
     alphabet = get_alphabet(info['alphabet'])
     seq = alphabet.clean(read_sequence(sequence), info.get('pad_char'))
@@ -395,12 +418,16 @@ def lyra_scan(
     if sites:
         positions = [int(s) - 1 - offset for s in sites.split(',')]
         if bad := [p + 1 + offset for p in positions if not 0 <= p < len(seq)]:
-            raise ValueError(f"--sites {bad} lie outside the sequence, whose positions are {1 + offset}..{len(seq) + offset}")
-    else: positions = sorted(np.argsort(-scan.abs().mean(1).to_numpy(), kind='stable')[:min(n_sites, len(seq))].tolist())
+            raise ValueError(f"--sites {bad} lie outside the sequence, "
+                             f"whose positions are {1 + offset}..{len(seq) + offset}")
+    else:
+        positions = sorted(np.argsort(-scan.abs().mean(1).to_numpy(), kind='stable')[:min(n_sites, len(seq))].tolist())
     eps = pairwise_epistasis(model, seq, positions, alphabet, batch_size, output, disable=quiet)
     epistasis_table(eps, seq, positions, alphabet, offset).to_csv(out / 'pairwise_epistasis.csv', index=False)
-    figures = {'mutational_scan.png': plot_mutational_scan(scan), 'pairwise_epistasis.png': plot_pairwise_epistasis(eps, seq, positions, alphabet, offset)}
-    views = kernel_views(model.members[0] if isinstance(model, LyraEnsemble) else model, len(seq))   # an ensemble: its first member's kernels
+    figures = {'mutational_scan.png': plot_mutational_scan(scan),
+               'pairwise_epistasis.png': plot_pairwise_epistasis(eps, seq, positions, alphabet, offset)}
+    # an ensemble: its first member's kernels
+    views = kernel_views(model.members[0] if isinstance(model, LyraEnsemble) else model, len(seq))
     if views: figures['kernels.png'] = plot_kernel_views(views[0])
     for name, fig in figures.items(): fig.savefig(out / name, dpi=120, bbox_inches='tight'); plt.close(fig)
     summary = {'run': str(run), 'sequence': seq, 'length': len(seq), 'wild_type_score': scan.attrs['wild_type_score'],

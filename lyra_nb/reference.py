@@ -37,14 +37,16 @@ def s4d_reference(layer: nn.Module, # an `S4D` layer; its parameters, dropout ra
                   x: torch.Tensor, # input, (B, L, H)
                   mask: torch.Tensor | None = None, # True at real positions, (B, L)
                  ) -> torch.Tensor: # output, (B, L, H)
-    "An S4D layer as the plain graph: Vandermonde kernel, FFT convolution of size 2L, D skip, GELU, dropout, 1x1 conv and GLU."
+    ("An S4D layer as the plain graph: Vandermonde kernel, FFT convolution of size 2L, D skip, GELU, dropout, "
+     "1x1 conv and GLU.")
     if mask is not None: x = x * mask[..., None].to(x.dtype)
     u = x.transpose(1, 2)                                              # (B, L, H) -> (B, H, L)
     H, L = u.shape[1], u.shape[2]
     K = vandermonde_kernel(layer.kernel, L)                            # (H, L), or (2H, L) bidirectional
     if layer.bidirectional:                                            # circular kernel of size 2L
         past, future = K[:H], K[H:]                                    # (H, L) each
-        K = torch.cat([past, torch.zeros_like(past[:, :1]), future[:, 1:].flip(-1)], dim=-1)  # (H, 2L): index 2L-s holds lag -s
+        # (H, 2L): index 2L-s holds lag -s
+        K = torch.cat([past, torch.zeros_like(past[:, :1]), future[:, 1:].flip(-1)], dim=-1)
     u_f = torch.fft.rfft(u, n=2 * L)                                   # (B, H, L+1)
     k_f = torch.fft.rfft(K, n=2 * L)                                   # (H, L+1)
     y = torch.fft.irfft(u_f * k_f, n=2 * L)[..., :L]                   # (B, H, L)
@@ -52,7 +54,8 @@ def s4d_reference(layer: nn.Module, # an `S4D` layer; its parameters, dropout ra
     y = F.gelu(y)
     y = F.dropout1d(y, layer.dropout.p, layer.training)                # whole channels, (B, H, L)
     z = F.conv1d(y, layer.output.weight[:, :, None], layer.output.bias) # (B, 2H, L): the 1x1 convolution
-    return F.glu(z, dim=1).transpose(1, 2).contiguous()                # (B, H, L) -> (B, L, H); contiguous, as the model's
+    # (B, H, L) -> (B, L, H); contiguous, as the model's
+    return F.glu(z, dim=1).transpose(1, 2).contiguous()
 
 # %% ../nbs/13_reference.ipynb
 def pgc_reference(block: nn.Module, # a `PGC` block; its parameters, dropout rate and training flag are read
@@ -91,7 +94,8 @@ def reference_forward(model: nn.Module, # a `lyra_nb.model.Lyra`; its parameters
     if model.config.first_order:                                       # the additive term of aligned inputs
         y = y + F.linear(x.reshape(len(x), -1), model.first_order.weight, model.first_order.bias)
     W = x.shape[-1]
-    for k, (a, b) in enumerate(itertools.combinations(model.config.pair_sites, 2)):  # the pairwise term, site pair k at a time
+    # the pairwise term, site pair k at a time
+    for k, (a, b) in enumerate(itertools.combinations(model.config.pair_sites, 2)):
         C = model.second_order.weight[:, k * W * W:(k + 1) * W * W].reshape(-1, W, W)       # (d_output, W, W)
         y = y + torch.einsum('ba,oac,bc->bo', x[:, a], C, x[:, b])          # x_a^T C_ab x_b
     return y

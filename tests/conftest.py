@@ -1,5 +1,5 @@
-"""Shared pytest set-up: tests marked `slow` run only with `pytest --slow` (what `make bench` runs); fixtures that run the
-console scripts and write toy data files."""
+"""Shared pytest set-up: tests marked `slow` run only with `pytest --slow` (what `make bench` runs); fixtures that run
+the console scripts and write toy data files."""
 import os, subprocess, sys
 from pathlib import Path
 
@@ -49,7 +49,8 @@ def command(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def cli(command, script_env):
-    "`cli(name, *args, ok=True, timeout=300)` runs console script `name` to the end; with `ok`, insists on exit status 0."
+    ("`cli(name, *args, ok=True, timeout=300)` runs console script `name` to the end; "
+     "with `ok`, insists on exit status 0.")
     def run(name, *args, ok=True, timeout=300):
         out = subprocess.run(command(name, *args), env=script_env, capture_output=True, text=True, timeout=timeout)
         if ok: assert out.returncode == 0, f"{name} {args} exited {out.returncode}:\n{out.stderr}"
@@ -62,6 +63,7 @@ def toy_csv():
     "`toy_csv(path, n, seed)` writes `n` sequences of `toy_data` as a CSV with columns name, seq, y and returns `path`."
     def write(path: Path, n: int, seed: int) -> Path:
         d = toy_data(n, seed=seed)
-        pd.DataFrame({'name': [f'{path.stem}_{i}' for i in range(n)], 'seq': d.sequences, 'y': d.targets[:, 0]}).to_csv(path, index=False)
+        frame = pd.DataFrame({'name': [f'{path.stem}_{i}' for i in range(n)], 'seq': d.sequences, 'y': d.targets[:, 0]})
+        frame.to_csv(path, index=False)
         return path
     return write

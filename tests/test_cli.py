@@ -31,7 +31,8 @@ def test_train_writes_run_folder(run):
     folder = tmp / 'run'
     assert sorted(p.name for p in folder.iterdir()) == sorted([
         'config.json', 'model.safetensors', 'data.json', 'args.json', 'checkpoint.safetensors', 'history.json',
-        'history.csv', 'metrics.json', 'learning_curve.png', 'predicted_vs_measured.png', 'baselines.json', 'transform.json'])
+        'history.csv', 'metrics.json', 'learning_curve.png', 'predicted_vs_measured.png', 'baselines.json',
+        'transform.json'])
     config = json.loads((folder / 'config.json').read_text())
     assert (config['d_input'], config['d_output'], config['bidirectional'], config['dropout']) == (4, 1, True, 0.1)
     assert json.loads((folder / 'data.json').read_text()) == {
@@ -66,8 +67,8 @@ def test_predict_in_input_order(run, cli):
 
 def test_ensemble_predicts_mean_and_spread(tmp_path, cli, toy_csv):
     toy_csv(tmp_path / 'train.csv', 120, seed=1)
-    cli('lyra_train', tmp_path / 'train.csv', '--out', tmp_path / 'ens', '--seq_col', 'seq', '--target_col', 'y', '--alphabet', 'dna',
-        '--epochs', 1, '--d_model', 16, '--d_state', 16, '--ensemble', 2, '--quiet')
+    cli('lyra_train', tmp_path / 'train.csv', '--out', tmp_path / 'ens', '--seq_col', 'seq', '--target_col', 'y',
+        '--alphabet', 'dna', '--epochs', 1, '--d_model', 16, '--d_state', 16, '--ensemble', 2, '--quiet')
     assert sorted(p.name for p in (tmp_path / 'ens').iterdir() if p.is_dir()) == ['member_0', 'member_1']
     cli('lyra_predict', tmp_path / 'ens', tmp_path / 'train.csv', '--out', tmp_path / 'pred.csv')
     pred = pd.read_csv(tmp_path / 'pred.csv')
@@ -99,7 +100,8 @@ def test_help_explains_every_option(name, cli):
     for param in params:
         assert comments[param], f"{name}: parameter {param} has no docment"
         assert squash(comments[param]) in squash(text), f"{name} --help does not explain {param}"
-        positional = isinstance(params[param].annotation, Param) and not params[param].annotation.opt  # e.g. lyra_train's optional path
+        # e.g. lyra_train's optional path
+        positional = isinstance(params[param].annotation, Param) and not params[param].annotation.opt
         if params[param].default is not inspect.Parameter.empty and not positional:
             assert f'--{param}' in text, f"{name} --help lacks --{param}"
 
@@ -109,4 +111,5 @@ def test_console_scripts_declared():
     cfg.read(ROOT / 'settings.ini')
     scripts = dict(s.split('=') for s in cfg['DEFAULT'].get('console_scripts', '').split())
     for name in COMMANDS:
-        assert scripts.get(name) == f'lyra_nb.cli:{name}', f"settings.ini console_scripts lacks {name}=lyra_nb.cli:{name}"
+        assert scripts.get(name) == f'lyra_nb.cli:{name}', (
+            f"settings.ini console_scripts lacks {name}=lyra_nb.cli:{name}")

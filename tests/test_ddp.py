@@ -24,7 +24,8 @@ def test_two_gloo_processes_match_one_process(tmp_path, command, script_env):
             '--dropout', 0, '--device', 'cpu', '--quiet']
     launcher = [str(TORCHRUN)] if TORCHRUN.exists() else [sys.executable, '-m', 'torch.distributed.run']
     ddp = subprocess.Popen([*launcher, '--standalone', '--nproc_per_node=2', '-m', 'lyra_nb', 'train', *map(str, args),
-                            '--out', str(tmp_path / 'ddp')], env=script_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            '--out', str(tmp_path / 'ddp')], env=script_env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
     one = subprocess.run(command('lyra_train', *args, '--sampler', 'distributed', '--out', tmp_path / 'one'),
                          env=script_env, capture_output=True, text=True, timeout=600)
     ddp_out, ddp_err = ddp.communicate(timeout=600)
@@ -39,7 +40,8 @@ def test_two_gloo_processes_match_one_process(tmp_path, command, script_env):
     for a, b in zip(h_ddp, h_one):
         assert a['lr'] == b['lr']
         for k in ('train_loss', 'valid_loss', 'valid_mse'): assert a[k] == pytest.approx(b[k], rel=1e-5), (k, a, b)
-        for k in ('valid_spearman', 'valid_pearson', 'valid_r2'): assert a[k] == pytest.approx(b[k], abs=1e-4), (k, a, b)
+        for k in ('valid_spearman', 'valid_pearson', 'valid_r2'):
+            assert a[k] == pytest.approx(b[k], abs=1e-4), (k, a, b)
     w_ddp, w_one = (Lyra.from_pretrained(tmp_path / f).state_dict() for f in ('ddp', 'one'))
     for k in w_one: torch.testing.assert_close(w_ddp[k], w_one[k], rtol=1e-4, atol=1e-5)
     assert any(not torch.equal(w_ddp[k], w_one[k]) for k in w_one)  # really two computations, not one file copied

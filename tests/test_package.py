@@ -15,7 +15,8 @@ def run_python(code: str) -> str:
 
 def test_public_import_in_fresh_interpreter():
     out = run_python("from lyra_nb.model import Lyra; import torch; "
-                     "m = Lyra(d_input=20); print(sum(p.numel() for p in m.parameters()), tuple(m(torch.zeros(2, 7, 20)).shape))")
+                     "m = Lyra(d_input=20); "
+                     "print(sum(p.numel() for p in m.parameters()), tuple(m(torch.zeros(2, 7, 20)).shape))")
     assert out.split() == ['47169', '(2,', '1)']
 
 

@@ -34,21 +34,25 @@ def weights(folder: Path) -> dict:
 
 
 def without_seconds(folder: Path) -> list:
-    return [{k: v for k, v in row.items() if k != 'seconds'} for row in json.loads((folder / 'history.json').read_text())]
+    return [{k: v for k, v in row.items() if k != 'seconds'}
+            for row in json.loads((folder / 'history.json').read_text())]
 
 
 @pytest.fixture(scope='module')
 def runs(tmp_path_factory, command, cli, script_env, toy_csv):
     """Two copies of one training run, side by side: `straight` runs uninterrupted; `killed` gets SIGKILL once its
-    checkpoint holds epoch KILL_AFTER, is refused as the folder of a new run, and is continued with `lyra_train --resume`."""
+    checkpoint holds epoch KILL_AFTER, is refused as the folder of a new run, and is continued with
+    `lyra_train --resume`."""
     tmp = tmp_path_factory.mktemp('runs')
     train = toy_csv(tmp / 'train.csv', 400, seed=1)
     args = [train, '--seq_col', 'seq', '--target_col', 'y', '--alphabet', 'dna', '--epochs', EPOCHS, '--batch_size', 32,
             '--lr', 0.01, '--seed', 3, '--patience', 0, '--quiet']
-    straight = subprocess.Popen(command('lyra_train', *args, '--out', tmp / 'straight'), env=script_env,  # alongside the killed run
+    # alongside the killed run
+    straight = subprocess.Popen(command('lyra_train', *args, '--out', tmp / 'straight'), env=script_env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     killed, checkpoint = tmp / 'killed', tmp / 'killed' / CHECKPOINT_NAME
-    proc = subprocess.Popen(command('lyra_train', *args, '--out', killed), env=script_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(command('lyra_train', *args, '--out', killed), env=script_env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
     while proc.poll() is None and time.monotonic() < deadline:
         if checkpoint_epoch(checkpoint) >= KILL_AFTER:
@@ -56,7 +60,8 @@ def runs(tmp_path_factory, command, cli, script_env, toy_csv):
             break
         time.sleep(0.005)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == -signal.SIGKILL, f"the run ended before it could be killed (exit {proc.returncode}):\n{err}"
+    assert proc.returncode == -signal.SIGKILL, (
+        f"the run ended before it could be killed (exit {proc.returncode}):\n{err}")
     _, state = read_checkpoint(checkpoint)
     try: lyra_train.__wrapped__(*map(str, args[:1]), out=str(killed), seq_col='seq', target_col='y', alphabet='dna')
     except FileExistsError as e: refused = str(e)
@@ -75,12 +80,14 @@ def test_sigkill_then_resume_matches_uninterrupted_run(runs):
     for k in straight: torch.testing.assert_close(resumed[k], straight[k], rtol=0, atol=0)  # bit for bit
     assert without_seconds(tmp / 'killed') == without_seconds(tmp / 'straight')
     assert len(without_seconds(tmp / 'killed')) == EPOCHS
-    assert json.loads((tmp / 'killed' / 'metrics.json').read_text()) == json.loads((tmp / 'straight' / 'metrics.json').read_text())
+    assert (json.loads((tmp / 'killed' / 'metrics.json').read_text())
+            == json.loads((tmp / 'straight' / 'metrics.json').read_text()))
     assert not list((tmp / 'killed').glob('.*.tmp'))  # no temporary file left by the killed write
 
 
 def test_new_run_refuses_folder_of_unfinished_run(runs):
-    assert f"holds an unfinished run (epoch {runs['killed_at']} of {EPOCHS} done): continue it with `lyra_train --resume" in runs['refused']
+    assert (f"holds an unfinished run (epoch {runs['killed_at']} of {EPOCHS} done): "
+            "continue it with `lyra_train --resume" in runs['refused'])
 
 
 class Payload:
@@ -119,7 +126,8 @@ def test_malicious_pickles_are_never_loaded(runs, tmp_path, toy_csv):
     # pickles beside good weights are ignored, never opened
     good = tmp_path / 'good'
     good.mkdir()
-    for name in ('config.json', 'data.json', 'model.safetensors'): (good / name).write_bytes((runs['tmp'] / 'straight' / name).read_bytes())
+    for name in ('config.json', 'data.json', 'model.safetensors'):
+        (good / name).write_bytes((runs['tmp'] / 'straight' / name).read_bytes())
     for name in ('pytorch_model.bin', 'model.pt', 'optimizer.pt'): torch.save(Payload(marker), good / name)
     model, info = load_run(good, 'cpu')
     assert predict(model, read_sequences(test_csv, 'dna', 'seq')).shape == (20, 1)
@@ -139,7 +147,8 @@ def test_package_never_unpickles():
 def test_corrupted_weights_are_reported_and_nothing_written(runs, tmp_path, toy_csv):
     folder = tmp_path / 'run'
     folder.mkdir()
-    for name in ('config.json', 'data.json', 'model.safetensors'): (folder / name).write_bytes((runs['tmp'] / 'straight' / name).read_bytes())
+    for name in ('config.json', 'data.json', 'model.safetensors'):
+        (folder / name).write_bytes((runs['tmp'] / 'straight' / name).read_bytes())
     good = (folder / 'model.safetensors').read_bytes()
     (folder / 'model.safetensors').write_bytes(good[:len(good) - 100])  # truncated
     test_csv = toy_csv(tmp_path / 'test.csv', 20, seed=5)
@@ -147,11 +156,13 @@ def test_corrupted_weights_are_reported_and_nothing_written(runs, tmp_path, toy_
         lyra_predict.__wrapped__(str(folder), str(test_csv), out=str(tmp_path / 'pred.csv'))
     assert not (tmp_path / 'pred.csv').exists()
     (folder / 'model.safetensors').write_bytes(good[:-1] + bytes([good[-1] ^ 0x10]))  # one flipped bit
-    with pytest.raises(CorruptFileError, match='model.safetensors is corrupted: its contents hash to'): load_run(folder, 'cpu')
+    with pytest.raises(CorruptFileError, match='model.safetensors is corrupted: its contents hash to'):
+        load_run(folder, 'cpu')
 
 
 def test_bad_row_stops_training_with_its_place(cli, tmp_path):
-    rows = 'seq,y\r\n' + 'ACGT,1\r\n' * 30 + ' ACgt tt ,2\r\n' + 'ACGU,3\r\n' + 'ACGO,4\r\n'  # CRLF, case, blanks, U: fine
+    # CRLF, case, blanks, U: fine
+    rows = 'seq,y\r\n' + 'ACGT,1\r\n' * 30 + ' ACgt tt ,2\r\n' + 'ACGU,3\r\n' + 'ACGO,4\r\n'
     (tmp_path / 'bad.csv').write_bytes(rows.encode())
     out = cli('lyra_train', tmp_path / 'bad.csv', '--seq_col', 'seq', '--target_col', 'y', '--alphabet', 'dna',
               '--out', tmp_path / 'run', '--quiet', ok=False, timeout=600)
@@ -170,5 +181,5 @@ def test_streamed_prediction_in_input_order(runs, cli, tmp_path, toy_csv):
     assert len(pred) == n and list(pred.id) == list(given.name) and pred.id.is_unique  # every row once, in order
     model, info = load_run(runs['tmp'] / 'straight', 'cpu')
     whole = torch.as_tensor(info['transform'].inverse(predict(model, read_sequences(test_csv, 'dna', 'seq'))[:, 0]),
-                            dtype=torch.float32)                                 # one pass over the whole file, in measured units
+                            dtype=torch.float32)  # one pass over the whole file, in measured units
     torch.testing.assert_close(torch.tensor(pred.prediction.values, dtype=torch.float32), whole, rtol=1e-5, atol=1e-5)

@@ -18,7 +18,8 @@ def label_string(row: np.ndarray) -> str:
 def test_per_position_csv(tmp_path, cli):
     for name, n, seed in (('train', 160, 0), ('test', 40, 1)):
         d = toy_sites(n, seed)
-        pd.DataFrame({'seq': d.sequences, 'sites': [label_string(r) for r in d.targets]}).to_csv(tmp_path / f'{name}.csv', index=False)
+        frame = pd.DataFrame({'seq': d.sequences, 'sites': [label_string(r) for r in d.targets]})
+        frame.to_csv(tmp_path / f'{name}.csv', index=False)
     cli('lyra_train', tmp_path / 'train.csv', '--out', tmp_path / 'run', '--task', 'per_position', '--alphabet', 'dna',
         '--seq_col', 'seq', '--target_col', 'sites', '--epochs', 2, '--batch_size', 32, '--lr', 0.005,
         '--test', tmp_path / 'test.csv', '--bidirectional', '--quiet')
@@ -41,7 +42,8 @@ def test_per_position_classes(tmp_path, cli):
     "Three classes written as symbols: the run keeps --classes and writes predicted classes with them."
     d = toy_hairpins(120, 0)
     structures = [pairs_to_dotbracket(partners_to_pairs(r), n) for r, n in zip(d.targets, d.lengths)]
-    (tmp_path / 'ss.jsonl').write_text(''.join(json.dumps({'seq': s, 'label': t}) + '\n' for s, t in zip(d.sequences, structures)))
+    (tmp_path / 'ss.jsonl').write_text(''.join(json.dumps({'seq': s, 'label': t}) + '\n'
+                                               for s, t in zip(d.sequences, structures)))
     cli('lyra_train', tmp_path / 'ss.jsonl', '--out', tmp_path / 'run', '--task', 'per_position', '--classes', '.()',
         '--alphabet', 'rna', '--seq_col', 'seq', '--target_col', 'label', '--epochs', 1, '--quiet')
     assert json.loads((tmp_path / 'run' / 'config.json').read_text())['d_output'] == 3
@@ -61,9 +63,11 @@ def test_pairs_jsonl(tmp_path, cli):
         '--seq_col', 'seq', '--target_col', 'label', '--epochs', 2, '--batch_size', 32, '--lr', 0.005,
         '--test', tmp_path / 'test.jsonl.gz', '--bidirectional', '--quiet')
     metrics = json.loads((tmp_path / 'run' / 'metrics.json').read_text())
-    assert metrics['metric'] == 'f1' and set(metrics['test']) == {'f1', 'precision', 'recall', 'f1_micro', 'token_f1_macro'}
+    assert (metrics['metric'] == 'f1'
+            and set(metrics['test']) == {'f1', 'precision', 'recall', 'f1_micro', 'token_f1_macro'})
     assert (tmp_path / 'run' / 'predicted_vs_measured.png').read_bytes()[:4] == b'\x89PNG'
-    cli('lyra_predict', tmp_path / 'run', tmp_path / 'test.jsonl.gz', '--seq_col', 'seq', '--out', tmp_path / 'pred.csv')
+    cli('lyra_predict', tmp_path / 'run', tmp_path / 'test.jsonl.gz', '--seq_col', 'seq',
+        '--out', tmp_path / 'pred.csv')
     pred = pd.read_csv(tmp_path / 'pred.csv')
     assert pred.id.tolist() == [f'test{i}' for i in range(30)]
     for s, structure, pairs in zip(pred.sequence, pred.structure, pred.pairs):        # each a valid structure
@@ -79,7 +83,8 @@ def test_paired_fasta(tmp_path, cli):
     for i in range(200):
         target = ''.join(rng.choice(list('ACGT'), 24)); guide = list(target[2:22]); k = int(rng.integers(0, 4))
         for p in rng.choice(20, k, replace=False): guide[p] = 'ACGT'[('ACGT'.index(guide[p]) + 1) % 4]
-        records.append(f">pair{i}\n{pair_sequences(target, ''.join(guide), offset=2)}\n"); labels.append(f"{int(k <= 1)}\n")
+        records.append(f">pair{i}\n{pair_sequences(target, ''.join(guide), offset=2)}\n")
+        labels.append(f"{int(k <= 1)}\n")
     (tmp_path / 'guides.fasta').write_text(''.join(records))
     (tmp_path / 'guides.txt').write_text(''.join(labels))
     cli('lyra_train', tmp_path / 'guides.fasta', '--labels', tmp_path / 'guides.txt', '--out', tmp_path / 'run',
@@ -95,7 +100,9 @@ def test_paired_fasta(tmp_path, cli):
 
 
 def test_bad_structure_names_the_row(tmp_path, cli):
-    (tmp_path / 'ss.jsonl').write_text('{"seq": "GGGAAACCC", "label": "(((...)))"}\n{"seq": "GGGAAACCC", "label": "((...)))"}\n')
+    (tmp_path / 'ss.jsonl').write_text('{"seq": "GGGAAACCC", "label": "(((...)))"}\n'
+                                       '{"seq": "GGGAAACCC", "label": "((...)))"}\n')
     out = cli('lyra_train', tmp_path / 'ss.jsonl', '--out', tmp_path / 'run', '--task', 'pairs', '--alphabet', 'rna',
               '--seq_col', 'seq', '--target_col', 'label', '--quiet', ok=False)
-    assert out.returncode != 0 and 'row 2' in out.stderr and 'structure of 8 characters for a sequence of 9 letters' in out.stderr
+    assert (out.returncode != 0 and 'row 2' in out.stderr
+            and 'structure of 8 characters for a sequence of 9 letters' in out.stderr)

@@ -9,7 +9,7 @@ finite, and a random sample of rows equal to the model run on those sequences in
 
 Usage: python tools/bench_stream.py [--n 1000000] [--length 56] [--chunk_size 65536] [--batch_size 512] [--json FILE]
 """
-import argparse, csv, json, math, os, resource, subprocess, sys, tempfile, time
+import argparse, csv, json, math, os, subprocess, sys, tempfile, time
 from pathlib import Path
 
 import numpy as np
@@ -98,14 +98,18 @@ def main():
         small_n = max(1, args.n // 100)
         write_sequences(tmp / 'small.csv', small_n, args.length, seed=2)
         write_sequences(tmp / 'big.csv', args.n, args.length)
-        _, small_rss = predict_child(tmp / 'run', tmp / 'small.csv', tmp / 'small_pred.csv', args.chunk_size, args.batch_size)
-        seconds, rss = predict_child(tmp / 'run', tmp / 'big.csv', tmp / 'big_pred.csv', args.chunk_size, args.batch_size)
+        _, small_rss = predict_child(tmp / 'run', tmp / 'small.csv', tmp / 'small_pred.csv', args.chunk_size,
+                                     args.batch_size)
+        seconds, rss = predict_child(tmp / 'run', tmp / 'big.csv', tmp / 'big_pred.csv', args.chunk_size,
+                                     args.batch_size)
         checks = check_output(tmp / 'big_pred.csv', tmp / 'big.csv', args.n, tmp / 'run')
-        result = {'sequences': args.n, 'length': args.length, 'chunk_size': args.chunk_size, 'batch_size': args.batch_size,
-                  'torch_threads': 1, 'model_parameters': 47169, 'seconds': round(seconds, 1),
+        result = {'sequences': args.n, 'length': args.length, 'chunk_size': args.chunk_size,
+                  'batch_size': args.batch_size, 'torch_threads': 1, 'model_parameters': 47169,
+                  'seconds': round(seconds, 1),
                   'sequences_per_second': round(args.n / seconds), 'peak_rss_mib': round(rss),
                   f'peak_rss_mib_{small_n}_sequences': round(small_rss),
-                  'input_mib': round((tmp / 'big.csv').stat().st_size / 2**20), 'output_mib': round((tmp / 'big_pred.csv').stat().st_size / 2**20),
+                  'input_mib': round((tmp / 'big.csv').stat().st_size / 2**20),
+                  'output_mib': round((tmp / 'big_pred.csv').stat().st_size / 2**20),
                   **checks}
     print(json.dumps(result, indent=2))
     if args.json: args.json.write_text(json.dumps(result, indent=2) + '\n')

@@ -26,7 +26,8 @@ def package_imports(tree: ast.Module, module: str) -> list:
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             if node.level == 1: target = node.module or ''
-            elif node.level == 0 and (node.module or '').startswith('lyra_nb'): target = node.module.removeprefix('lyra_nb').lstrip('.')
+            elif node.level == 0 and (node.module or '').startswith('lyra_nb'):
+                target = node.module.removeprefix('lyra_nb').lstrip('.')
             else: continue
             names = [a.name for a in node.names]
             if not target: target, names = names[0], []  # `from . import data`
@@ -46,11 +47,15 @@ def violations(package: Path = PACKAGE, # the package folder
     for m, path in modules.items():
         for target, names, line, at_top in package_imports(ast.parse(path.read_text(encoding='utf-8')), m):
             where = f"{path}:{line}"
-            if target not in number: problems.append(f"{where}: imports lyra_nb.{target}, which no notebook exports"); continue
-            if not at_top: problems.append(f"{where}: imports lyra_nb.{target} inside a function or class; import at the top")
+            if target not in number:
+                problems.append(f"{where}: imports lyra_nb.{target}, which no notebook exports")
+                continue
+            if not at_top:
+                problems.append(f"{where}: imports lyra_nb.{target} inside a function or class; import at the top")
             if number[target] >= number[m]:
                 problems.append(f"{where}: lyra_nb.{m} (notebook {number[m]:02d}) imports lyra_nb.{target} "
-                                f"(notebook {number[target]:02d}); a module may import only modules of earlier notebooks")
+                                f"(notebook {number[target]:02d}); "
+                                "a module may import only modules of earlier notebooks")
             if private := [n for n in names if n.startswith('_')]:
                 problems.append(f"{where}: imports private names {private} from lyra_nb.{target}")
     return problems

@@ -34,7 +34,8 @@ def main():
     metrics = train_run(OUT, train, valid, test, task='regression', seed=SEED, model_kwargs={'dropout': recipe.dropout},
                         data_info=dict(seq_col='CDR3', pad_char='J'), first_order=recipe.first_order, device='cpu',
                         verbose=True, **recipe.fit_kwargs())
-    print(f"epoch {metrics['epoch_kept']} of {metrics['epochs_run']} kept; validation Spearman {metrics['valid']['spearman']:.4f}")
+    print(f"epoch {metrics['epoch_kept']} of {metrics['epochs_run']} kept; "
+          f"validation Spearman {metrics['valid']['spearman']:.4f}")
     print(f"test (scored once, n={metrics['n_test']}): Lyra Spearman {metrics['test']['spearman']:.4f}, "
           f"Pearson {metrics['test']['pearson']:.4f}")
     for name, scores in metrics['baselines'].items():

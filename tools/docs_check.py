@@ -38,16 +38,19 @@ sys.path.insert(0, str(ROOT / 'tools'))
 from render_docs import source_notebooks, default_exp, settings  # the page list, in the sidebar's order
 
 SCREENSHOTS = {'index': 'index.html', 'theory': 'epistasis.html', 'interpretation': 'interpret.html'}
-CHROME_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-                '--disable-sync', '--no-first-run', '--hide-scrollbars', '--virtual-time-budget=10000']
+CHROME_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                '--disable-component-update', '--disable-sync', '--no-first-run', '--hide-scrollbars',
+                '--virtual-time-budget=10000']
 WIDTH, HEIGHT, TALLEST = 1280, 1600, 16000  # screenshot size; headless Chromium paints nothing once scrolled, so a
                                             # figure further down is shot in a taller window and cropped
-TEX = r'\$\$|\$[^$\n]+\$|\\[(\[]|\\(?:frac|sum|prod|sqrt|mathrm|mathbb|mathcal|left|right|varepsilon|epsilon|lambda|sigma|Delta|tilde|hat|cdot|times|leq?|geq?|ldots|partial|emptyset|subseteq)\b'
+TEX = (r'\$\$|\$[^$\n]+\$|\\[(\[]|\\(?:frac|sum|prod|sqrt|mathrm|mathbb|mathcal|left|right|varepsilon|epsilon|lambda|'
+       r'sigma|Delta|tilde|hat|cdot|times|leq?|geq?|ldots|partial|emptyset|subseteq)\b')
 # Appended to a temporary copy of each page; writes what it finds into the DOM that --dump-dom prints.
 PROBE = """<script>
 window.addEventListener('load', () => {
   const r = {images: document.images.length, broken: [], math: 0, notMathML: 0, emptyMath: 0, tex: [], anchor: null};
-  for (const img of document.images) if (!(img.complete && img.naturalWidth > 0)) r.broken.push(img.getAttribute('src').slice(0, 60));
+  for (const img of document.images)
+    if (!(img.complete && img.naturalWidth > 0)) r.broken.push(img.getAttribute('src').slice(0, 60));
   for (const m of document.querySelectorAll('math')) {
     r.math++;
     if (!getComputedStyle(m).display.includes('math')) r.notMathML++;
@@ -55,13 +58,21 @@ window.addEventListener('load', () => {
   }
   const skip = 'CODE PRE MATH SCRIPT STYLE KBD SAMP TEXTAREA'.split(' ');
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {acceptNode: n => {
-    for (let e = n.parentElement; e; e = e.parentElement) if (skip.includes(e.tagName.toUpperCase())) return NodeFilter.FILTER_REJECT;
+    for (let e = n.parentElement; e; e = e.parentElement)
+      if (skip.includes(e.tagName.toUpperCase())) return NodeFilter.FILTER_REJECT;
     return NodeFilter.FILTER_ACCEPT; }});
   const tex = new RegExp(%s);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) { const m = n.textContent.match(tex); if (m) r.tex.push(n.textContent.trim().slice(0, 80)); }
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const m = n.textContent.match(tex);
+    if (m) r.tex.push(n.textContent.trim().slice(0, 80));
+  }
   const img = document.images[0];
-  if (img) { const box = img.getBoundingClientRect(); r.anchor = [Math.round(box.top + window.scrollY), Math.round(box.height)]; }
-  const out = document.createElement('pre'); out.id = 'docs-check-result'; out.textContent = JSON.stringify(r); document.body.appendChild(out);
+  if (img) {
+    const box = img.getBoundingClientRect();
+    r.anchor = [Math.round(box.top + window.scrollY), Math.round(box.height)];
+  }
+  const out = document.createElement('pre'); out.id = 'docs-check-result';
+  out.textContent = JSON.stringify(r); document.body.appendChild(out);
 });
 </script>""" % json.dumps(TEX)
 
@@ -76,7 +87,8 @@ class Page(HTMLParser):
     "Links, images, ids, sidebar links, headings, source links and script tags of one HTML page."
     def __init__(self, text):
         super().__init__(convert_charrefs=True)
-        self.links, self.images, self.ids, self.nav, self.headings, self.scripts, self.math = [], [], set(), [], [], 0, 0
+        self.links, self.images, self.ids, self.nav, self.headings = [], [], set(), [], []
+        self.scripts, self.math = 0, 0
         self._in_nav, self._heading, self._last_source = False, None, None
         self.sources = []  # (url, heading text that follows it)
         self.feed(text)
@@ -141,28 +153,33 @@ def static_checks(out, page, expected, cfg, pages_ids, nb_rel):
     online = cfg.get('doc_host', '') + cfg.get('doc_baseurl', '') if cfg.get('doc_host') else None
     for href in page.links:
         url, _, frag = href.partition('#')
-        if online and href.startswith(online): problems.append(f"link to the online docs not rewritten: {href}"); continue
+        if online and href.startswith(online):
+            problems.append(f"link to the online docs not rewritten: {href}")
+            continue
         if re.match(r'[a-z][a-z0-9+.-]*:', url): continue          # http(s), mailto: not fetched (source links below)
         target = (here / url).resolve() if url else (DOCS / out).resolve()
         if not target.exists(): problems.append(f"broken link: {href}"); continue
         if frag and target.suffix == '.html':
             rel = target.relative_to(DOCS.resolve()).as_posix() if DOCS.resolve() in target.parents else None
             if rel not in pages_ids: problems.append(f"link into a page outside docs/: {href}")
-            elif html.unescape(frag) not in pages_ids[rel]: problems.append(f"broken link: no id '{frag}' on {rel} ({href})")
+            elif html.unescape(frag) not in pages_ids[rel]:
+                problems.append(f"broken link: no id '{frag}' on {rel} ({href})")
     for url, heading in page.sources:
         if (p := check_source_link(url, heading, cfg)): problems.append(p)
     for src in page.images:
         if (p := check_image(src)): problems.append(p)
-    nav = [os.path.normpath(os.path.join(PurePosixPath(out).parent.as_posix(), h)).replace(os.sep, '/') for h in page.nav]
+    nav = [os.path.normpath(os.path.join(PurePosixPath(out).parent.as_posix(), h)).replace(os.sep, '/')
+           for h in page.nav]
     if nav[1:] != expected and nav != expected:                   # the first link may be the site name (home)
         missing = [e for e in expected if e not in nav]
-        problems.append(f"sidebar does not list the pages in order" + (f"; missing {missing}" if missing else ''))
+        problems.append("sidebar does not list the pages in order" + (f"; missing {missing}" if missing else ''))
     if page.scripts: problems.append(f"{page.scripts} <script> tags: pages are meant to be script-free")
     src = json.loads((NBS / nb_rel).read_text(encoding='utf-8'))
     if (module := default_exp(src)):
         mod = importlib.import_module(f"{cfg['lib_name']}.{module}")
-        public = [n for n in getattr(mod, '__all__', []) if inspect.isclass(getattr(mod, n)) or inspect.isfunction(getattr(mod, n))]
-        documented = {heading for _, heading in page.sources}               # show_doc headings: each follows its source link
+        public = [n for n in getattr(mod, '__all__', [])
+                  if inspect.isclass(getattr(mod, n)) or inspect.isfunction(getattr(mod, n))]
+        documented = {heading for _, heading in page.sources}  # show_doc headings: each follows its source link
         if (undocumented := [n for n in public if n not in documented]):
             problems.append(f"no show_doc for {undocumented} (public in {cfg['lib_name']}.{module})")
     has_math = any('$' in ''.join(c['source']) for c in src['cells'] if c['cell_type'] == 'markdown')
@@ -174,12 +191,15 @@ def chromium():
     "The Chromium binary, or exit saying how to install it."
     for name in filter(None, [os.environ.get('CHROMIUM'), 'chromium', 'chromium-browser', 'google-chrome']):
         if (path := shutil.which(name)): return path
-    sys.exit("docs-check: no Chromium found; install the Debian package (apt-get install -y chromium) or set CHROMIUM=/path")
+    sys.exit("docs-check: no Chromium found; install the Debian package (apt-get install -y chromium) "
+             "or set CHROMIUM=/path")
 
 
 def run_chrome(binary, args, profile, timeout=90):
     "Run headless Chromium; its stdout ('' when it hangs)."
-    try: res = subprocess.run([binary, *CHROME_FLAGS, f'--user-data-dir={profile}', *args], capture_output=True, text=True, timeout=timeout)
+    try:
+        res = subprocess.run([binary, *CHROME_FLAGS, f'--user-data-dir={profile}', *args], capture_output=True,
+                             text=True, timeout=timeout)
     except subprocess.TimeoutExpired: return ''
     return res.stdout
 
@@ -187,7 +207,8 @@ def run_chrome(binary, args, profile, timeout=90):
 def browser_checks(binary, out, tmp):
     "Problems the browser finds on docs/`out`, (top, height) in px of its first image, and the probe's report."
     probed = tmp / 'page.html'
-    probed.write_text((DOCS / out).read_text(encoding='utf-8').replace('</body>', PROBE + '\n</body>'), encoding='utf-8')
+    probed.write_text((DOCS / out).read_text(encoding='utf-8').replace('</body>', PROBE + '\n</body>'),
+                      encoding='utf-8')
     dom = run_chrome(binary, ['--dump-dom', f'--window-size={WIDTH},{HEIGHT}', probed.as_uri()], tmp / 'profile')
     m = re.search(r'<pre id="docs-check-result">(.*?)</pre>', dom, re.S)
     if not m: return ["the browser did not finish loading the page (no probe result)"], None, {}
@@ -227,16 +248,19 @@ def main():
             in_browser, anchors[out], r = browser_checks(binary, out, tmp)
             found += in_browser
             if found: problems[out] = found
-            print(f"{'FAIL' if found else 'ok  '}  docs/{out}: {len(parsed[out].links)} links, {len(parsed[out].images)} images "
+            print(f"{'FAIL' if found else 'ok  '}  docs/{out}: {len(parsed[out].links)} links, "
+                  f"{len(parsed[out].images)} images "
                   f"({len(r.get('broken', []))} broken), {r.get('math', 0)} math")
         SHOTS.mkdir(exist_ok=True)
         for name, out in SCREENSHOTS.items():
             if out not in parsed: continue
             shot, (img_top, img_height) = SHOTS / f'{name}.png', anchors.get(out) or (0, 0)
-            top = max(0, img_top + min(img_height, HEIGHT // 2) + 40 - HEIGHT)  # the figure at the bottom, the text above it
+            # the figure at the bottom, the text above it
+            top = max(0, img_top + min(img_height, HEIGHT // 2) + 40 - HEIGHT)
             top = top if name != 'index' and top + HEIGHT <= TALLEST else 0
             shot.unlink(missing_ok=True)
-            run_chrome(binary, [f'--screenshot={shot}', f'--window-size={WIDTH},{top + HEIGHT}', (DOCS / out).as_uri()], tmp / 'profile')
+            run_chrome(binary, [f'--screenshot={shot}', f'--window-size={WIDTH},{top + HEIGHT}', (DOCS / out).as_uri()],
+                       tmp / 'profile')
             if not shot.is_file(): problems.setdefault(out, []).append("the browser wrote no screenshot"); continue
             with Image.open(shot) as im: im.crop((0, top, WIDTH, top + HEIGHT)).save(shot)
             print(f"screenshot {shot.relative_to(ROOT)}  <- docs/{out}, from {top} px down")

@@ -251,13 +251,14 @@ def unlink_missing(body, page, ids):
     lost = []
 
     def fix(m):
-        target = os.path.normpath(os.path.join(os.path.dirname(page['out']), m.group(1) or page['out'])).replace(os.sep, '/')
+        target = os.path.normpath(os.path.join(os.path.dirname(page['out']), m.group(1) or page['out']))
+        target = target.replace(os.sep, '/')
         if html.unescape(m.group(2)) in ids.get(target, set()): return m.group(0)
         lost.append(f"{target}#{m.group(2)}")
         return m.group(3)
     body = re.sub(r'<a href="([^"#]*)#([^"]*)" class="doclink"[^>]*>(.*?)</a>', fix, body, flags=re.S)
-    if lost: print(f"note: nbs/{page['rel']}: {len(lost)} names linked by nbdev have no show_doc on their page, left unlinked: "
-                   f"{', '.join(sorted(set(lost)))}", file=sys.stderr)
+    if lost: print(f"note: nbs/{page['rel']}: {len(lost)} names linked by nbdev have no show_doc on their page, "
+                   f"left unlinked: {', '.join(sorted(set(lost)))}", file=sys.stderr)
     return body
 
 
@@ -345,8 +346,8 @@ def write_readme(pages, cfg, tmp):
     nb_path.write_text(json.dumps(prepare(page['nb'])), encoding='utf-8')
     unwrap = tmp/'unwrap.lua'
     unwrap.write_text('function Div(el) return el.content end\n', encoding='utf-8')  # drop pandoc's cell divs
-    res = subprocess.run(['pandoc', '-f', FROM, '-t', 'gfm+tex_math_dollars', '--wrap=none', '--lua-filter', str(unwrap), str(nb_path)],
-                         capture_output=True, text=True)
+    res = subprocess.run(['pandoc', '-f', FROM, '-t', 'gfm+tex_math_dollars', '--wrap=none', '--lua-filter',
+                          str(unwrap), str(nb_path)], capture_output=True, text=True)
     if res.returncode != 0: sys.exit(f"docs: pandoc failed writing README.md from nbs/{page['rel']}:\n{res.stderr}")
     head = f"# {page['title']}\n\n" + (f"> {page['description']}\n\n" if page['description'] else '')
     note = "<!-- generated from nbs/index.ipynb by `make docs`; edit the notebook, not this file -->\n\n"

@@ -37,6 +37,7 @@ def _labelled(data: SeqData, # what a reader returned
 # %% ../nbs/17_cli.ipynb
 _TRAIN_FILE = ('training file: CSV/TSV with a header line, FASTA (.fa, .fasta, ...) with --labels, '
                'or JSON lines (.jsonl); optionally .gz; omitted with --resume')
+_TRAIN_PATH = Param(_TRAIN_FILE, str, opt=False, nargs='?')   # positional, and optional with --resume
 _CALL_ARGS = ('out', 'resume', 'device', 'quiet')   # how this call runs; every other option of lyra_train is the run's
 _FILE_ARGS = ('path', 'labels', 'test', 'test_labels', 'valid', 'valid_labels')
 
@@ -173,7 +174,7 @@ def _plan_run(a: dict, # the run's options
 # %% ../nbs/17_cli.ipynb
 @call_parse
 def lyra_train(
-    path: Param(_TRAIN_FILE, str, opt=False, nargs='?') = None, # CSV/TSV, FASTA or JSON lines; omitted with --resume
+    path: _TRAIN_PATH = None, # training file: CSV/TSV with a header line, FASTA (.fa, .fasta, ...) with --labels
     out: str = 'runs/lyra', # run folder: model, data.json, args.json, checkpoint, history, metrics, baselines, plots
     seq_col: str = 'sequence', # CSV/TSV column (JSON key) holding the sequences
     target_col: str = 'target', # CSV/TSV column (JSON key) of targets: a number, a label row or a dot-bracket structure

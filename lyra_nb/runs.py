@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from .baselines import choose_transform, fit_baselines, variable_sites
-from .checks import check_int
+from .checks import check_int, is_int
 from .data import TRANSFORMS, SeqData, TargetTransform, check_pad_char, get_alphabet, group_split
 from .files import atomic_write, read_json, write_text_atomic
 from .metrics import evaluate_task, plot_pair_map, task_metric, task_metrics
@@ -309,7 +309,7 @@ def read_data_json(path: str | Path, # a run folder's data.json
         raise ValueError(f"{path}: missing keys {missing}")
     info = {'target_col': None, 'pad_char': None, 'max_len': None, 'classes': None, **info}
     for key, types in _DATA_FIELDS.items():
-        if not isinstance(info[key], types) or isinstance(info[key], bool):
+        if not any(is_int(info[key]) if t is int else isinstance(info[key], t) for t in types):   # true is no int
             raise ValueError(f"{path}: {key} must be "
                              f"{' or '.join('null' if t is type(None) else t.__name__ for t in types)}, "
                              f"got {info[key]!r}")

@@ -38,6 +38,7 @@ def onehot_features(data: SeqData, # sequences to encode
         out[i, :len(x)] = x
     return out.reshape(len(data), length * width)
 
+# %% ../nbs/14_baselines.ipynb
 def variable_sites(data: SeqData, # aligned sequences (one length)
                   ) -> np.ndarray: # 0-based positions whose letter is not the same in every sequence
     "The positions that vary in an aligned set of sequences."
@@ -55,6 +56,7 @@ def pair_features(data: SeqData, # sequences, at least as long as the last site
     i, j = np.triu_indices(len(sites), 1)
     return np.einsum('npa,npb->npab', x[:, i], x[:, j]).reshape(len(data), -1)
 
+# %% ../nbs/14_baselines.ipynb
 def kmer_features(data: SeqData, # sequences of any lengths
                   k: int = 2, # longest word length
                  ) -> np.ndarray: # frequencies of the words of length 1..k, (N, W + W^2 + ... + W^k)
@@ -199,6 +201,7 @@ class LogisticBaseline:
         out[:, self.model.classes_] = z
         return out
 
+# %% ../nbs/14_baselines.ipynb
 def majority_logits(train: SeqData, # training labels
                     n: int, # rows to predict
                     task: str = 'binary', # 'binary' or 'multiclass'
@@ -321,6 +324,7 @@ class CNNConfig:
         if self.pooling != want:
             raise ValueError(f"CNNConfig.pooling must be {want!r} for task {self.task!r}, got {self.pooling!r}")
 
+# %% ../nbs/14_baselines.ipynb
 class CNN(nn.Module):
     "Residual 1-D CNN with masked mean pooling: a local-interaction baseline."
     def __init__(self, config: CNNConfig | None = None, # hyper-parameters; keyword arguments build one when omitted
@@ -379,6 +383,7 @@ def sinusoidal_positions(length: int, # L
     pe[:, 0::2], pe[:, 1::2] = torch.sin(position * frequency), torch.cos(position * frequency)
     return pe
 
+# %% ../nbs/14_baselines.ipynb
 class TransformerModel(nn.Module):
     "Pre-norm Transformer encoder with sinusoidal positions and masked mean pooling: a global, quadratic-cost baseline."
     def __init__(self, config: TransformerConfig | None = None, # hyper-parameters; keyword arguments build one if None

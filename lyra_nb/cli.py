@@ -60,6 +60,7 @@ def _refuse_unfinished(out: Path, # run folder of a new run
                                   f"({member}epoch {state['epoch']} of {state['settings']['epochs']} done): "
                                   f"continue it with `lyra_train --resume {out}`, or choose another --out")
 
+# %% ../nbs/17_cli.ipynb
 def _run_args(given: dict, # the options of this call, by name
               out: str, # --out
               resume: str | None, # --resume
@@ -279,6 +280,7 @@ def _prediction_frame(data: SeqData, # the sequences scored
         for c, p in enumerate(z.softmax(1).T): frame[f'p_{c}'] = p.numpy()
     return frame
 
+# %% ../nbs/17_cli.ipynb
 def predict_csv(model: Lyra | LyraEnsemble, # a trained model or ensemble
                 chunks, # iterable of SeqData chunks, e.g. from `iter_sequences`
                 out: str | Path, # CSV file to write

@@ -326,6 +326,7 @@ def _parse_target(text: str, # raw target field
     if not math.isfinite(value): raise SequenceError(f'target {text!r} is not a finite number', 'bad target')
     return value
 
+# %% ../nbs/08_data.ipynb
 @dataclass
 class _Tally:
     "What a reader saw besides the rows it kept: the records read, and the bad ones skipped."
@@ -500,6 +501,7 @@ def _label_lines(labels: Path, # labels file: one label per line, line i for rec
                             "line i of the labels file must label record i", 'label count')
     return lines
 
+# %% ../nbs/08_data.ipynb
 def read_fasta(path: str | Path, # FASTA file, optionally gzipped (.gz)
                alphabet: str | Alphabet = 'protein', # alphabet (or its name) of the sequences
                labels: str | Path | None = None, # file with one numeric label per line, line i for record i
@@ -553,6 +555,7 @@ def iter_table(path: str | Path, # CSV or TSV file, optionally gzipped (.gz)
         yield _rows_to_data(chunk, alphabet, target_cols, str(path), extra_cols)
     _check_counts(str(path), tally.n_records, tally.n_records, [])
 
+# %% ../nbs/08_data.ipynb
 def iter_fasta(path: str | Path, # FASTA file, optionally gzipped (.gz)
                alphabet: str | Alphabet = 'protein', # alphabet (or its name) of the sequences
                pad_char: str | None = None, # padding character trimmed from both ends
@@ -684,6 +687,7 @@ def _read_jsonl(path: Path, # JSON-lines file, optionally gzipped
                      [record[k] for k in keys[1:]]))
     return _finish(_rows_to_data(rows, alphabet, [], str(path), keys[1:], tally.skipped), tally.n_records, None)
 
+# %% ../nbs/08_data.ipynb
 def read_labelled(path: str | Path, # CSV/TSV with a header, FASTA or JSON lines (.jsonl, .json); optionally .gz
                   task: str = 'regression', # one of `TASKS`: sets how labels are read
                   alphabet: str | Alphabet = 'protein', # 'protein', 'dna', 'rna', or paired, e.g. 'dna+dna'

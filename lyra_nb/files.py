@@ -32,6 +32,7 @@ def tensor_checksum(tensors: dict, # name -> tensor
     h.update(json.dumps({k: v for k, v in (metadata or {}).items() if k != CHECKSUM_KEY}, sort_keys=True).encode())
     return h.hexdigest()
 
+# %% ../nbs/05_files.ipynb
 def _fsync_folder(folder: Path, # folder whose entries (a rename) must reach the disk
                  ):
     "Flush a folder's entries to disk where the system allows it (not on Windows)."
@@ -61,6 +62,7 @@ def write_text_atomic(path, # file to write
     "Write a text file (UTF-8) atomically."
     return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding='utf-8'))
 
+# %% ../nbs/05_files.ipynb
 def save_checked(tensors: dict, # name -> tensor
                  path, # safetensors file to write
                  metadata: dict | None = None, # more string metadata for the header

@@ -23,6 +23,7 @@ def distance_bins(length: int, # L
     bins = torch.where(d < 4, d, 2 + torch.log2(d.clamp_min(1).float()).long())
     return bins.clamp_max(n_bins - 1)
 
+# %% ../nbs/11_heads.ipynb
 class PairHead(nn.Module):
     "Symmetric pair logits (B, L, L) from per-position features (B, L, D)."
     def __init__(self,

@@ -47,6 +47,7 @@ def _check_positions(positions, # 0-based positions
     if len(set(positions)) != len(positions): raise ValueError(f"{name} {positions} repeat a position")
     return positions
 
+# %% ../nbs/18_interpret.ipynb
 def score_mutants(model, # a Lyra (or any module taking one-hot `x (B, L, q)`), or a plain function of one-hot `x`
                   sequence: str, # the wild type
                   positions, # 0-based positions each variant changes, (N, k) ints; k = 0 scores the wild type
@@ -292,6 +293,7 @@ def walsh_expansion(sequences, # N sequences of the wild type's length, varying 
     frame.attrs.update(orders=[len(terms[c]) for c in by_order], sites=sites, n_subcubes=len(choices))
     return frame
 
+# %% ../nbs/18_interpret.ipynb
 def walsh_spectrum(expansion: pd.DataFrame, # a `walsh_expansion` table
                   ) -> pd.Series: # share of the within-subcube variance at each order 1..k (sums to 1)
     "How the variance inside the subcubes splits by interaction order (Parseval: sum of squared coefficients)."

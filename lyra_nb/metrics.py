@@ -243,6 +243,7 @@ def _pair_tokens(pairs: np.ndarray, # (P, 2) pairs i < j
     tokens[pairs[:, 0]], tokens[pairs[:, 1]] = 1, 2
     return tokens
 
+# %% ../nbs/09_metrics.ipynb
 def evaluate_task(task: str, # one of `TASKS`
                   targets, # (N, T): sequence targets, or NaN-padded per-position labels / partners
                   outputs, # sequence tasks: raw (N, d_output); position tasks: N logit tensors, (L_i, C) or (L_i, L_i)

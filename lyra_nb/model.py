@@ -292,6 +292,7 @@ def _save_pretrained(self: Lyra,
     save_checked(self.state_dict(), folder / WEIGHTS_NAME)
     return folder
 
+# %% ../nbs/12_model.ipynb
 def _check_weight_shapes(expected: dict, # name -> shape the config implies
                          tensors: dict, # name -> tensor from the file
                          path: Path, # the weights file, for messages

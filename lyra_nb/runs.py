@@ -330,6 +330,7 @@ def read_data_json(path: str | Path, # a run folder's data.json
         raise ValueError(f"{path}: task {info['task']!r} does not fit a model with d_output={config.d_output}")
     return info
 
+# %% ../nbs/16_runs.ipynb
 def load_run(run: str | Path, # run folder written by `lyra_train` or `train_run`
              device: str | None = None, # where to put the model; None: CUDA when available
              ) -> tuple: # (Lyra or LyraEnsemble in eval mode, data.json dict with 'transform': TargetTransform or None)

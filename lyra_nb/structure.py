@@ -33,6 +33,7 @@ def dotbracket_to_pairs(structure: str, # '.' unpaired; ()[]{}<> and letter pair
         raise ValueError(f"unmatched {o!r} at position {k + 1} of the structure")
     return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
 
+# %% ../nbs/06_structure.ipynb
 def _check_pairs(pairs, # (P, 2) base pairs
                  length: int, # sequence length
                 ) -> np.ndarray: # (P, 2) int64, each row sorted, rows sorted
@@ -60,6 +61,7 @@ def pairs_to_dotbracket(pairs, # (P, 2) base pairs, 0-based
         out[i], out[j] = _OPENERS[level], _CLOSERS[level]
     return ''.join(out)
 
+# %% ../nbs/06_structure.ipynb
 def pair_partners(pairs, # (P, 2) base pairs, 0-based
                   length: int, # sequence length
                  ) -> np.ndarray: # (L,) int64: the partner of each base, -1 if unpaired

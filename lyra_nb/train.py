@@ -202,6 +202,7 @@ def _set_rng_state(state: torch.Tensor, # from `_rng_state`
     torch.set_rng_state(state[:n].clone())
     if device.type == 'cuda' and len(state) > n: torch.cuda.set_rng_state(state[n:].clone(), device)
 
+# %% ../nbs/15_train.ipynb
 def _save_checkpoint(path: Path, # file to write
                      model: nn.Module, optimizer, scheduler, scaler, loader: DataLoader, # the run's objects
                      best_state: dict | None, # the best epoch's weights
@@ -292,6 +293,7 @@ def init_distributed(device: str | None = None, # 'cpu', 'cuda', ...; None: this
         dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
     return dist.get_world_size(), dist.get_rank(), device
 
+# %% ../nbs/15_train.ipynb
 def _train_loader(train: SeqData, # training set
                   batch_size: int, # global batch
                   sampler: str, # 'bucket' or 'distributed'
@@ -304,6 +306,7 @@ def _train_loader(train: SeqData, # training set
     return DataLoader(dataset, batch_size=batch_size // world, collate_fn=pad_collate,
                       sampler=DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True, seed=seed))
 
+# %% ../nbs/15_train.ipynb
 def _batch_loss(loss: nn.Module, # a `loss_fn` loss
                 z: torch.Tensor, # outputs, (B_r, d_output), float32
                 y: torch.Tensor, # targets, (B_r, 1)
@@ -328,6 +331,7 @@ def _gather(t: torch.Tensor, # same shape in every process
     dist.all_gather(parts, t)
     return [p.cpu() for p in parts]
 
+# %% ../nbs/15_train.ipynb
 def _valid_loss(loss: nn.Module, # a `loss_fn` loss
                 z: torch.Tensor | list, # outputs: (N, d_output), or N per-sequence tensors (position tasks)
                 y: torch.Tensor, # targets, (N, T), on the loss's device
@@ -693,6 +697,7 @@ class Recipe:
         return dict(epochs=self.epochs, batch_size=self.batch_size, restore_best=self.select_epoch,
                     patience=10 if self.select_epoch else None)
 
+# %% ../nbs/15_train.ipynb
 def make_recipe(n: int, # labelled sequences (training and validation together)
                 task: str = 'regression', # one of `TASKS`
                 aligned: bool = False, # every sequence has the same length

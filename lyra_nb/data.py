@@ -218,52 +218,62 @@ class PairedAlphabet(Alphabet):
         "Number of aligned positions."
         return seq.index('/') if '/' in seq else len(seq)
 
-    def _halves(self, seq: str, # 'FIRST/SECOND'
-               ) -> tuple: # (first, second), whitespace removed
-        seq = ''.join(seq.split())
-        if seq.count('/') != 1:
-            raise SequenceError(f"a {self.name} sequence is FIRST/SECOND with one '/', got {seq.count('/')}",
-                                'unknown letter')
-        a, b = seq.split('/')
-        if len(a) != len(b):
-            raise SequenceError(f"the two sequences must be aligned: {len(a)} letters before '/', {len(b)} after",
-                                'unknown letter')
-        return a, b
+# %% ../nbs/08_data.ipynb
+@patch
+def _halves(self: PairedAlphabet,
+            seq: str, # 'FIRST/SECOND'
+           ) -> tuple: # (first, second), whitespace removed
+    seq = ''.join(seq.split())
+    if seq.count('/') != 1:
+        raise SequenceError(f"a {self.name} sequence is FIRST/SECOND with one '/', got {seq.count('/')}",
+                            'unknown letter')
+    a, b = seq.split('/')
+    if len(a) != len(b):
+        raise SequenceError(f"the two sequences must be aligned: {len(a)} letters before '/', {len(b)} after",
+                            'unknown letter')
+    return a, b
 
-    def clean(self, seq: str, # 'FIRST/SECOND', aligned, '-' for a gap
-              pad_char: str | None = None, # not supported: gaps are '-'
-             ) -> str: # both halves upper case with aliases replaced, joined by '/'
-        "Check both halves and their alignment, raising `SequenceError` with the position of a problem."
-        if pad_char is not None:
-            raise ValueError(f"a {self.name} sequence marks missing letters with '-', not a pad_char")
-        a, b = self._halves(seq)
-        if (both := next((k for k in range(len(a)) if a[k] == '-' and b[k] == '-'), None)) is not None:
-            raise SequenceError(f"position {both + 1} is a gap in both sequences", 'unknown letter')
-        halves = []
-        for half, alphabet, which in ((a, self.first, 'first'), (b, self.second, 'second')):
-            if bad := alphabet._unknown.search(half.replace('-', alphabet.letters[0])):   # a gap is no unknown letter
-                raise SequenceError(f"{which} sequence: unknown letter {bad.group()!r} at position {bad.start() + 1} "
-                                    f"for the {alphabet.name} alphabet", 'unknown letter')
-            halves.append(half.upper().translate(alphabet._to_canonical))
-        return '/'.join(halves)
+@patch
+def clean(self: PairedAlphabet,
+          seq: str, # 'FIRST/SECOND', aligned, '-' for a gap
+          pad_char: str | None = None, # not supported: gaps are '-'
+         ) -> str: # both halves upper case with aliases replaced, joined by '/'
+    "Check both halves and their alignment, raising `SequenceError` with the position of a problem."
+    if pad_char is not None:
+        raise ValueError(f"a {self.name} sequence marks missing letters with '-', not a pad_char")
+    a, b = self._halves(seq)
+    if (both := next((k for k in range(len(a)) if a[k] == '-' and b[k] == '-'), None)) is not None:
+        raise SequenceError(f"position {both + 1} is a gap in both sequences", 'unknown letter')
+    halves = []
+    for half, alphabet, which in ((a, self.first, 'first'), (b, self.second, 'second')):
+        if bad := alphabet._unknown.search(half.replace('-', alphabet.letters[0])):   # a gap is no unknown letter
+            raise SequenceError(f"{which} sequence: unknown letter {bad.group()!r} at position {bad.start() + 1} "
+                                f"for the {alphabet.name} alphabet", 'unknown letter')
+        halves.append(half.upper().translate(alphabet._to_canonical))
+    return '/'.join(halves)
 
-    def encode(self, seq: str, # 'FIRST/SECOND'
-              ) -> torch.Tensor: # (L, first width + second width) float32; gaps are zero rows in their half
-        "Encode both halves side by side."
-        a, b = self.clean(seq).split('/')
-        # '-' has a zero row
-        rows = lambda half, alphabet: alphabet._table[
-            torch.from_numpy(np.frombuffer(half.encode('ascii'), dtype=np.uint8).astype(np.int64))]
-        return torch.cat([rows(a, self.first), rows(b, self.second)], -1)
+# %% ../nbs/08_data.ipynb
+@patch
+def encode(self: PairedAlphabet,
+           seq: str, # 'FIRST/SECOND'
+          ) -> torch.Tensor: # (L, first width + second width) float32; gaps are zero rows in their half
+    "Encode both halves side by side."
+    a, b = self.clean(seq).split('/')
+    # '-' has a zero row
+    rows = lambda half, alphabet: alphabet._table[
+        torch.from_numpy(np.frombuffer(half.encode('ascii'), dtype=np.uint8).astype(np.int64))]
+    return torch.cat([rows(a, self.first), rows(b, self.second)], -1)
 
-    def decode(self, x: torch.Tensor, # (L, width) encoded rows
-              ) -> str: # 'FIRST/SECOND', '-' where a half's channels are all zero
-        "Letters of both halves."
-        x = x.detach().float().cpu()
-        halves = []
-        for part, alphabet in ((x[:, :self.first.width], self.first), (x[:, self.first.width:], self.second)):
-            halves.append(''.join('-' if row.abs().sum() == 0 else alphabet.decode(row[None]) for row in part))
-        return '/'.join(halves)
+@patch
+def decode(self: PairedAlphabet,
+           x: torch.Tensor, # (L, width) encoded rows
+          ) -> str: # 'FIRST/SECOND', '-' where a half's channels are all zero
+    "Letters of both halves."
+    x = x.detach().float().cpu()
+    halves = []
+    for part, alphabet in ((x[:, :self.first.width], self.first), (x[:, self.first.width:], self.second)):
+        halves.append(''.join('-' if row.abs().sum() == 0 else alphabet.decode(row[None]) for row in part))
+    return '/'.join(halves)
 
 # %% ../nbs/08_data.ipynb
 def pair_sequences(first: str, # e.g. the target with its context

@@ -20,7 +20,8 @@ from .data import SeqData, TargetTransform, iter_sequences, read_labelled
 from .files import CorruptFileError, atomic_write, read_json
 from .metrics import evaluate_task
 from .model import ENSEMBLE_MEMBER, Lyra, LyraEnsemble
-from .runs import ARGS_JSON, load_run, output_width, predict_in_units, split_valid, train_run, write_json
+from .runs import (ARGS_JSON, clear_run, load_run, output_width, predict_in_units, run_files, split_valid,
+                          train_run, write_json)
 from .structure import decode_pairs, pairs_to_dotbracket
 from .tasks import POSITION_TASKS
 from .train import CHECKPOINT_NAME, init_distributed, make_recipe, predict, read_checkpoint
@@ -38,7 +39,7 @@ def _labelled(data: SeqData, # what a reader returned
 _TRAIN_FILE = ('training file: CSV/TSV with a header line, FASTA (.fa, .fasta, ...) with --labels, '
                'or JSON lines (.jsonl); optionally .gz; omitted with --resume')
 _TRAIN_PATH = Param(_TRAIN_FILE, str, opt=False, nargs='?')   # positional, and optional with --resume
-_CALL_ARGS = ('out', 'resume', 'device', 'quiet')   # how this call runs; every other option of lyra_train is the run's
+_CALL_ARGS = ('out', 'resume', 'overwrite', 'device', 'quiet')   # how this call runs; the rest are the run's
 _FILE_ARGS = ('path', 'labels', 'test', 'test_labels', 'valid', 'valid_labels')
 
 def _checkpoints(out: Path, # run folder
@@ -47,9 +48,9 @@ def _checkpoints(out: Path, # run folder
     return [p for p in [out / CHECKPOINT_NAME, *sorted(out.glob(f"{ENSEMBLE_MEMBER.format('*')}/{CHECKPOINT_NAME}"))]
             if p.is_file()]
 
-def _refuse_unfinished(out: Path, # run folder of a new run
-                      ):
-    "Refuse to start a new run in a folder whose checkpoint belongs to an unfinished run (or cannot be read)."
+def _refuse_existing(out: Path, # run folder of a new run
+                     ):
+    "Refuse to start a new run in a folder that holds one: unfinished (continue it) or finished (--overwrite)."
     for checkpoint in _checkpoints(out):
         try: _, state = read_checkpoint(checkpoint)
         except CorruptFileError as err:
@@ -58,20 +59,26 @@ def _refuse_unfinished(out: Path, # run folder of a new run
             member = '' if checkpoint.parent == out else f"{checkpoint.parent.name}: "
             raise FileExistsError(f"{out} holds an unfinished run "
                                   f"({member}epoch {state['epoch']} of {state['settings']['epochs']} done): "
-                                  f"continue it with `lyra_train --resume {out}`, or choose another --out")
+                                  f"continue it with `lyra_train --resume {out}`, or choose another --out "
+                                  "(or replace it with --overwrite)")
+    if files := run_files(out):
+        raise FileExistsError(f"{out} holds a finished run ({len(files)} files, e.g. {files[0].name}); "
+                              "choose another --out, or replace it with --overwrite")
 
 # %% ../nbs/17_cli.ipynb
 def _run_args(given: dict, # the options of this call, by name
               out: str, # --out
               resume: str | None, # --resume
+              overwrite: bool, # --overwrite
               defaults: dict, # lyra_train's defaults
              ) -> dict: # the options to run with
     ("A new run's options (file names made absolute), or the saved options of the run to resume, "
      "checked against `given`.")
     if resume is None:
         if given['path'] is None: raise ValueError("name the training file, or continue a run with --resume RUN_FOLDER")
-        _refuse_unfinished(Path(out))
+        if not overwrite: _refuse_existing(Path(out))
         return {k: str(Path(v).resolve()) if k in _FILE_ARGS and v is not None else v for k, v in given.items()}
+    if overwrite: raise ValueError("--overwrite starts a new run in --out; it does not combine with --resume")
     path = Path(resume) / ARGS_JSON
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: --resume takes a run folder written by lyra_train")
@@ -210,6 +217,7 @@ def lyra_train(
     no_baselines: store_true = False, # skip the reference models (ridge, logistic regression) fitted on the same split
     max_len: int = None, # refuse sequences longer than this (padding trimmed); lyra_predict, lyra_evaluate apply it too
     sampler: str = None, # batch order: 'bucket' (length-sorted) or 'distributed' (DistributedSampler; torchrun default)
+    overwrite: store_true = False, # replace the run in --out (its files and evaluation reports are removed first)
     resume: str = None, # interrupted run folder: continue from its last checkpoint, with the options in its args.json
     device: str = None, # 'cpu' or 'cuda'; default: CUDA when available (under torchrun: this process's GPU)
     quiet: store_true = False, # hide the progress bar and the choices made
@@ -218,7 +226,7 @@ def lyra_train(
      "score an optional test file once.")
     defaults = {k: p.default for k, p in inspect.signature(lyra_train.__wrapped__).parameters.items()}
     given = {k: v for k, v in locals().items() if k in defaults and k not in _CALL_ARGS}
-    a = _run_args(given, out, resume, defaults)
+    a = _run_args(given, out, resume, overwrite, defaults)
     if a['first_order'] not in ('auto', 'on', 'off'):
         raise ValueError(f"--first_order takes auto, on or off, got {a['first_order']!r}")
     if not is_int(a['ensemble'], 1):
@@ -230,6 +238,8 @@ def lyra_train(
         data, valid, test = _read_training_files(a)
         train, valid, recipe, model_kwargs, fit_kwargs = _plan_run(a, data, valid, test, say)
         if rank == 0:
+            if overwrite and (removed := clear_run(out)):
+                say(f"--overwrite: removed the previous run ({len(removed)} files)")
             out.mkdir(parents=True, exist_ok=True)
             write_json(out / ARGS_JSON, a)
         metrics = train_run(out, train, valid, test, a['task'], a['seed'], model_kwargs,

@@ -42,6 +42,12 @@ def _fsync_folder(folder: Path, # folder whose entries (a rename) must reach the
     except OSError: pass
     finally: os.close(fd)
 
+def _umask() -> int: # the process's file-creation mask
+    "Read the umask (setting it is the only way; it is set straight back)."
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
 def atomic_write(path, # file to write; its folder must exist
                  write, # `write(tmp_path: str)` writes the whole content to a temporary file
                 ) -> Path: # `path`
@@ -50,6 +56,7 @@ def atomic_write(path, # file to write; its folder must exist
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         write(str(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())   # the mode a plain open() gives; some writers (safetensors) make it 0600
         with open(tmp, 'rb+') as f: os.fsync(f.fileno())
         os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True)

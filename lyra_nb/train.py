@@ -128,8 +128,12 @@ def lr_factor(step: int, # optimizer step t, from 0
 # %% ../nbs/15_train.ipynb
 def default_device(device: str | torch.device | None = None, # 'cpu', 'cuda', 'cuda:1', ...; None: CUDA when available
                   ) -> torch.device: # the device to run on
-    "Resolve `device`, defaulting to the first GPU when there is one."
-    return torch.device(device if device is not None else 'cuda' if torch.cuda.is_available() else 'cpu')
+    "Resolve `device`, defaulting to the first GPU when there is one; refuse a GPU this torch cannot use."
+    device = torch.device(device if device is not None else 'cuda' if torch.cuda.is_available() else 'cpu')
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        raise ValueError(f"device {str(device)!r} asked for, but this torch {torch.__version__} sees no CUDA GPU "
+                         "(a CPU-only build, or no driver); use device 'cpu'")
+    return device
 
 # %% ../nbs/15_train.ipynb
 _PRECISIONS = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}

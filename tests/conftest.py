@@ -1,6 +1,6 @@
 """Shared pytest set-up: tests marked `slow` run only with `pytest --slow` (what `make bench` runs); fixtures that run
 the console scripts and write toy data files."""
-import os, subprocess, sys
+import configparser, os, subprocess, sys
 from pathlib import Path
 
 import pandas as pd
@@ -25,8 +25,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 # Running the console scripts as a user does: each in a fresh interpreter, through a file holding the body of its
-# setuptools entry point (`sys.exit(lyra_train())`), so no `pip install` is needed. (`python -c "...; lyra_train()"`
-# does not work: fastcore's `call_parse` parses the command line only when called from a module file.)
+# setuptools entry point (`sys.exit(lyra_train())`, imported from where settings.ini points), so no `pip install`
+# is needed. (`python -c "...; lyra_train()"` does not work: fastcore's `call_parse` parses the command line only
+# when called from a module file.)
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -36,13 +37,22 @@ def script_env():
     return {**os.environ, 'MPLBACKEND': 'Agg', 'OMP_NUM_THREADS': '1', 'PYTHONPATH': str(ROOT)}
 
 
+def entry_points() -> dict:
+    "The console scripts settings.ini declares: name -> (module, function)."
+    cfg = configparser.ConfigParser(delimiters=['='])
+    cfg.read(ROOT / 'settings.ini')
+    return {name: tuple(target.split(':')) for name, target in
+            (script.split('=') for script in cfg['DEFAULT'].get('console_scripts', '').split())}
+
+
 @pytest.fixture(scope='module')
 def command(tmp_path_factory):
     "`command(name, *args)` is the argv that runs console script `name` in a fresh interpreter."
-    bin_dir = tmp_path_factory.mktemp('bin')
+    bin_dir, scripts = tmp_path_factory.mktemp('bin'), entry_points()
     def argv(name, *args):
+        module, function = scripts[name]
         script = bin_dir / name
-        script.write_text(f"import sys\nfrom lyra_nb.cli import {name}\nsys.exit({name}())\n")
+        script.write_text(f"import sys\nfrom {module} import {function}\nsys.exit({function}())\n")
         return [sys.executable, str(script), *map(str, args)]
     return argv
 

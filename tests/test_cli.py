@@ -110,6 +110,62 @@ def test_console_scripts_declared():
     cfg = configparser.ConfigParser(delimiters=['='])
     cfg.read(ROOT / 'settings.ini')
     scripts = dict(s.split('=') for s in cfg['DEFAULT'].get('console_scripts', '').split())
-    for name in COMMANDS:
-        assert scripts.get(name) == f'lyra_nb.cli:{name}', (
-            f"settings.ini console_scripts lacks {name}=lyra_nb.cli:{name}")
+    for name in COMMANDS:  # the entry points that turn a user's error into a message (lyra_nb.__main__)
+        assert scripts.get(name) == f'lyra_nb.__main__:{name}', (
+            f"settings.ini console_scripts lacks {name}=lyra_nb.__main__:{name}")
+
+
+def test_user_errors_are_two_lines_not_a_traceback(tmp_path, cli):
+    "A missing file, a bad option value and a GPU that is not there: `error:` naming the culprit, a hint, exit 2."
+    (tmp_path / 'ok.csv').write_text('seq,y\nACGT,1\nAGGT,2\n')
+    cases = {('lyra_train', tmp_path / 'missing.csv', '--out', tmp_path / 'x'): 'missing.csv',
+             ('lyra_train', tmp_path / 'ok.csv', '--out', tmp_path / 'x', '--seq_col', 'sequence'): "'sequence'",
+             ('lyra_train', tmp_path / 'ok.csv', '--out', tmp_path / 'x', '--ensemble', 0): '--ensemble',
+             ('lyra_predict', tmp_path / 'no_run', tmp_path / 'ok.csv'): 'no_run'}
+    for args, named in cases.items():
+        out = cli(*args, ok=False)
+        lines = out.stderr.strip().splitlines()
+        assert out.returncode == 2, (args, out.returncode, out.stderr[-500:])
+        assert 'Traceback' not in out.stderr and len(lines) == 2, (args, out.stderr)
+        assert lines[0].startswith(f'{args[0]}: error: ') and named in lines[0], (args, lines[0])
+        assert '--help' in lines[1] and '--debug' in lines[1]
+    debug = cli('lyra_train', tmp_path / 'missing.csv', '--out', tmp_path / 'x', '--debug', ok=False)
+    assert debug.returncode == 1 and 'Traceback (most recent call last)' in debug.stderr
+
+
+def test_no_gpu_is_a_user_error(tmp_path, cli):
+    import torch
+    if torch.cuda.is_available(): pytest.skip('this machine has a GPU')
+    (tmp_path / 'ok.csv').write_text('seq,y\n' + ''.join(f'ACGTA{c},{i}\n' for i, c in enumerate('ACGT' * 5)))
+    out = cli('lyra_train', tmp_path / 'ok.csv', '--seq_col', 'seq', '--target_col', 'y', '--alphabet', 'dna',
+              '--out', tmp_path / 'x', '--device', 'cuda', ok=False)
+    assert out.returncode == 2 and 'Traceback' not in out.stderr, out.stderr[-500:]
+    assert "sees no CUDA GPU" in out.stderr and "use device 'cpu'" in out.stderr
+
+
+def test_a_run_is_never_overwritten_silently(tmp_path, cli, toy_csv):
+    "A second run into a folder holding one is refused and changes nothing; with --overwrite nothing stale remains."
+    toy_csv(tmp_path / 'a.csv', 60, seed=1)
+    toy_csv(tmp_path / 'b.csv', 80, seed=2)
+    train = lambda csv, *more, ok=True: cli('lyra_train', csv, '--out', tmp_path / 'run', '--seq_col', 'seq',
+                                            '--target_col', 'y', '--alphabet', 'dna', '--epochs', 1, '--d_model', 16,
+                                            '--d_state', 16, '--no_baselines', '--quiet', *more, ok=ok)
+    train(tmp_path / 'a.csv')
+    cli('lyra_evaluate', tmp_path / 'run', tmp_path / 'a.csv')                       # a report of the first model
+    (tmp_path / 'run' / 'notes.txt').write_text('mine')
+    before = {p.name: p.read_bytes() for p in (tmp_path / 'run').iterdir()}
+    refused = train(tmp_path / 'b.csv', ok=False)
+    assert refused.returncode == 2 and 'holds a finished run' in refused.stderr and '--overwrite' in refused.stderr
+    assert {p.name: p.read_bytes() for p in (tmp_path / 'run').iterdir()} == before   # nothing touched
+    train(tmp_path / 'b.csv', '--overwrite')
+    after = {p.name for p in (tmp_path / 'run').iterdir()}
+    assert 'evaluate_a.csv.json' in before and 'evaluate_a.csv.json' not in after     # the old model's report is gone
+    assert 'notes.txt' in after                                                       # the user's file stays
+    assert json.loads((tmp_path / 'run' / 'metrics.json').read_text())['n_train'] == 64   # the new run's (80 - 20%)
+
+
+def test_outputs_share_one_file_mode(run):
+    "Weights and checkpoints get the mode of every other output (the umask's), not 0600."
+    tmp, _ = run
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp / 'run').iterdir() if p.is_file()}
+    assert len(set(modes.values())) == 1, modes

@@ -24,7 +24,7 @@ from .runs import (ARGS_JSON, clear_run, load_run, output_width, predict_in_unit
                           train_run, write_json)
 from .structure import decode_pairs, pairs_to_dotbracket
 from .tasks import POSITION_TASKS
-from .train import CHECKPOINT_NAME, init_distributed, make_recipe, predict, read_checkpoint
+from .train import CHECKPOINT_NAME, init_distributed, make_recipe, predict, read_checkpoint, set_threads
 
 # %% ../nbs/17_cli.ipynb
 def _labelled(data: SeqData, # what a reader returned
@@ -39,7 +39,7 @@ def _labelled(data: SeqData, # what a reader returned
 _TRAIN_FILE = ('training file: CSV/TSV with a header line, FASTA (.fa, .fasta, ...) with --labels, '
                'or JSON lines (.jsonl); optionally .gz; omitted with --resume')
 _TRAIN_PATH = Param(_TRAIN_FILE, str, opt=False, nargs='?')   # positional, and optional with --resume
-_CALL_ARGS = ('out', 'resume', 'overwrite', 'device', 'quiet')   # how this call runs; the rest are the run's
+_CALL_ARGS = ('out', 'resume', 'overwrite', 'device', 'threads', 'quiet')   # how this call runs; the rest are the run's
 _FILE_ARGS = ('path', 'labels', 'test', 'test_labels', 'valid', 'valid_labels')
 
 def _checkpoints(out: Path, # run folder
@@ -220,6 +220,7 @@ def lyra_train(
     overwrite: store_true = False, # replace the run in --out (its files and evaluation reports are removed first)
     resume: str = None, # interrupted run folder: continue from its last checkpoint, with the options in its args.json
     device: str = None, # 'cpu' or 'cuda'; default: CUDA when available (under torchrun: this process's GPU)
+    threads: int = None, # CPU threads for torch; default: torch's choice (all cores)
     quiet: store_true = False, # hide the progress bar and the choices made
 ):
     ("Train Lyra on a sequence file beside the baselines: choose the epoch on validation, "
@@ -232,6 +233,7 @@ def lyra_train(
     if not is_int(a['ensemble'], 1):
         raise ValueError(f"--ensemble takes a positive number of models, got {a['ensemble']!r}")
     out = Path(resume if resume is not None else out)
+    set_threads(threads)
     world, rank, device = init_distributed(device)
     say = print if rank == 0 and not quiet else (lambda *args: None)
     try:
@@ -325,9 +327,11 @@ def lyra_predict(
     batch_size: int = 256, # sequences per forward pass
     chunk_size: int = 65536, # sequences read, scored and written at a time; memory grows with it, not with the file
     device: str = None, # 'cpu' or 'cuda'; default: CUDA when available
+    threads: int = None, # CPU threads for torch; default: torch's choice (all cores)
 ):
     ("Predict every sequence of a file with a trained run and write the predictions as CSV, in input order "
      "(an ensemble's mean, with its spread).")
+    set_threads(threads)
     model, info = load_run(run, device)
     chunks = iter_sequences(path, info['alphabet'], seq_col or info['seq_col'], info['pad_char'], id_col,
                             info['max_len'], chunk_size)
@@ -345,8 +349,10 @@ def lyra_evaluate(
     labels: str = None, # FASTA only: file with one target per line
     batch_size: int = 256, # sequences per forward pass
     device: str = None, # 'cpu' or 'cuda'; default: CUDA when available
+    threads: int = None, # CPU threads for torch; default: torch's choice (all cores)
 ):
     "Score a trained run on a labelled file: print every metric of its task and write them as JSON."
+    set_threads(threads)
     model, info = load_run(run, device)
     data = _labelled(read_labelled(path, info['task'], info['alphabet'], seq_col or info['seq_col'],
                                    target_col or info['target_col'], labels, info['classes'], info['pad_char'],

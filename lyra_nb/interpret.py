@@ -25,6 +25,7 @@ from .data import Alphabet, get_alphabet
 from .model import LyraEnsemble
 from .runs import load_run
 from .s4d import S4D
+from .train import set_threads
 
 # %% ../nbs/18_interpret.ipynb
 def _wild_type(sequence: str, # the wild-type sequence
@@ -406,10 +407,12 @@ def lyra_scan(
     output: int = 0, # model output to read: 0 for regression and binary (logit); the class for multiclass
     batch_size: int = 256, # variants per forward pass
     device: str = None, # 'cpu' or 'cuda'; default: CUDA when available
+    threads: int = None, # CPU threads for torch; default: torch's choice (all cores)
     quiet: store_true = False, # hide progress bars
 ):
     ("Score every single substitution of a sequence and the pairwise epistasis of a few sites with a trained run; "
      "write CSVs and heatmaps.")
+    set_threads(threads)
     model, info = load_run(run, device)
     alphabet = get_alphabet(info['alphabet'])
     seq = alphabet.clean(read_sequence(sequence), info.get('pad_char'))

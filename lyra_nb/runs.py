@@ -288,8 +288,11 @@ def train_run(out: str | Path, # run folder to write (created; its files are rep
         metrics['members'] = [{'best_epoch': r.best_epoch, 'epoch_kept': kept(r), 'epochs_run': len(r.history)}
                               for r in results]
     if rank > 0: return metrics  # rank 0 alone scores, fits the baselines and writes
+    say("scoring the chosen model on validation" + (" and, once, on the test set" if test is not None else '')
+        + ("; fitting the baselines on the same split" if baselines else ''))
     table, shown = _score_run(model, results, train, valid, test, task, t, baselines, metrics)
     say(metrics['summary'])
+    say(f"writing the run folder {out}")
     _write_run(out, model, results, train, task, t, data_info, table, baselines, metrics, shown)
     return metrics
 

@@ -169,3 +169,17 @@ def test_outputs_share_one_file_mode(run):
     tmp, _ = run
     modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp / 'run').iterdir() if p.is_file()}
     assert len(set(modes.values())) == 1, modes
+
+
+def test_training_says_why_it_stopped(tmp_path, cli, toy_csv):
+    "The last lines say why training stopped and what follows; a metric that never moved is warned about; --threads."
+    toy_csv(tmp_path / 'a.csv', 60, seed=1)
+    args = ('lyra_train', tmp_path / 'a.csv', '--seq_col', 'seq', '--target_col', 'y', '--alphabet', 'dna',
+            '--epochs', 2, '--d_model', 16, '--d_state', 16, '--no_baselines', '--threads', 1)
+    out = cli(*args, '--out', tmp_path / 'run')
+    assert 'fit: ran all 2 epochs; epoch ' in out.stdout and 'chosen, validation spearman' in out.stdout, out.stdout
+    assert 'scoring the chosen model on validation' in out.stdout and 'writing the run folder' in out.stdout
+    still = cli(*args, '--out', tmp_path / 'still', '--lr', 0)                  # nothing learns: the metric never moves
+    assert 'never separated the validation set' in still.stderr, still.stderr[-500:]
+    bad = cli(*args, '--out', tmp_path / 'bad', '--threads', 0, ok=False)
+    assert bad.returncode == 2 and 'threads must be a positive integer, got 0' in bad.stderr

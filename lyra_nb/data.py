@@ -427,7 +427,8 @@ def _table_rows(path: Path, seq_col: str, target_cols: list, alphabet: Alphabet,
     header = [h.strip() for h in header]
     wanted = [seq_col, *target_cols, *([id_col] if id_col else []), *extra_cols]
     if missing := [c for c in wanted if c not in header]:
-        raise SequenceError(f"{path}: no column {missing[0]!r}; the columns are {header}", 'missing column')
+        raise SequenceError(f"{path}: no column {missing[0]!r}; the columns are {header}; "
+                            + _column_hint(missing[0], seq_col, target_cols, header, sep), 'missing column')
     if doubled := [c for c in dict.fromkeys(wanted) if header.count(c) > 1]:
         where = [i + 1 for i, h in enumerate(header) if h == doubled[0]]
         raise SequenceError(f"{path}: column {doubled[0]!r} appears {len(where)} times in the header (columns "
@@ -451,6 +452,29 @@ def _table_rows(path: Path, seq_col: str, target_cols: list, alphabet: Alphabet,
             continue
         yield (seq, y, fields[col[id_col]].strip() if id_col else f"{path.name}:{line}", (left, right),
                [fields[col[c]].strip() for c in extra_cols])
+
+_SEPARATORS = {',': 'comma', '\t': 'tab', ';': 'semicolon', '|': 'bar'}
+
+def _column_hint(column: str, # the column not found
+                 seq_col: str, target_cols: list, # the reader's columns
+                 header: list, # the names the first line gave
+                 sep: str, # the separator used
+                ) -> str: # which option names the column, and what the header suggests went wrong
+    "Say which option names a missing column, and whether the separator or a missing header line is the likelier cause."
+    if len(header) == 1 and (other := next((s for s in _SEPARATORS if s != sep and s in header[0]), None)):
+        return (f"the header line has no {_SEPARATORS.get(sep, repr(sep))} but a {_SEPARATORS[other]}: "
+                f"are the fields separated by {other!r}? (sep={other!r}, --sep {other!r})")
+    if any(_is_float(h) for h in header) or any(len(h) >= 8 and h.isalpha() and h.isupper() for h in header):
+        return ("the first line looks like data, not a header line: give the file a header line, "
+                "or name the columns (names=[...])")
+    option = ('seq_col (--seq_col)' if column == seq_col else 'target_col (--target_col)' if column in target_cols
+              else 'the column options')
+    return f"name the right one with {option}"
+
+def _is_float(text: str) -> bool: # whether `text` reads as a number
+    try: float(text)
+    except ValueError: return False
+    return True
 
 # %% ../nbs/08_data.ipynb
 def read_table(path: str | Path, # CSV or TSV file, optionally gzipped (.gz)
@@ -709,10 +733,13 @@ def read_labelled(path: str | Path, # CSV/TSV with a header, FASTA or JSON lines
                   max_len: int | None = None, # refuse sequences longer than this
                   on_error: str = 'raise', # 'raise' at the first bad record, or 'skip' it (warned, in `.skipped`)
                   id_col: str | None = None, # CSV/TSV column of ids; default file:line (JSON: the 'id' key)
+                  sep: str | None = None, # CSV/TSV field separator; default tab for .tsv/.tab, else comma
                  ) -> SeqData: # sequences and the task's targets: (N, 1), or (N, max length) NaN-padded
     "Read a labelled file of any task and format."
     check_task(task); _check_on_error(on_error); _check_max_len(max_len)
     path, alphabet = Path(path), get_alphabet(alphabet)
+    if sep is not None and (_is_fasta(path) or _is_jsonl(path)):
+        raise ValueError(f"a field separator is for CSV/TSV files, not {path.name}")
     if labels is not None and not _is_fasta(path):
         raise ValueError(f"labels files are for FASTA input; "
                          f"{path.name} holds its labels in a column or key, so name it")
@@ -741,9 +768,9 @@ def read_labelled(path: str | Path, # CSV/TSV with a header, FASTA or JSON lines
         return with_labels(data, _label_lines(Path(labels), path, len(data)), task, classes)
     if task in SEQUENCE_TASKS:
         return read_table(path, seq_col, () if target_col is None else target_col, alphabet, id_col,
-                          pad_char=pad_char, on_error=on_error, max_len=max_len)
+                          sep=sep, pad_char=pad_char, on_error=on_error, max_len=max_len)
     data = read_table(path, seq_col, (), alphabet, id_col, extra_cols=() if target_col is None else [target_col],
-                      pad_char=pad_char, on_error=on_error, max_len=max_len)
+                      sep=sep, pad_char=pad_char, on_error=on_error, max_len=max_len)
     if target_col is None: return data
     return with_labels(data, data.meta[target_col].tolist(), task, classes)
 
@@ -756,10 +783,11 @@ def read_sequences(path: str | Path, # CSV/TSV with a header line, FASTA or JSON
                    pad_char: str | None = None, # padding character trimmed from both ends of each sequence
                    id_col: str | None = None, # CSV/TSV: column of ids; default file:line
                    max_len: int | None = None, # refuse sequences longer than this (padding trimmed); None: any length
+                   sep: str | None = None, # CSV/TSV field separator; default tab for .tsv/.tab, else comma
                   ) -> SeqData: # sequences, ids, and (N, 1) targets (or (N, 0) without)
     "Read sequences with one number each, the format chosen by the file name (`read_labelled` for a sequence task)."
     return read_labelled(path, 'regression', alphabet, seq_col, target_col, labels, None, pad_char, max_len,
-                         id_col=id_col)
+                         id_col=id_col, sep=sep)
 
 def iter_sequences(path: str | Path, # CSV/TSV with a header line, FASTA or JSON lines (by suffix); optionally .gz
                    alphabet: str = 'protein', # 'protein', 'dna' or 'rna'
@@ -768,13 +796,17 @@ def iter_sequences(path: str | Path, # CSV/TSV with a header line, FASTA or JSON
                    id_col: str | None = None, # CSV/TSV: column of ids; default file:line
                    max_len: int | None = None, # refuse sequences longer than this; None: any length
                    chunk_size: int = 65536, # sequences per chunk
+                   sep: str | None = None, # CSV/TSV field separator; default tab for .tsv/.tab, else comma
                   ): # iterator of SeqData chunks without targets, in file order
     "Read a CSV/TSV or FASTA file in chunks of `chunk_size` sequences, one chunk in memory at a time."
     path = Path(path)
+    if sep is not None and (_is_fasta(path) or _is_jsonl(path)):
+        raise ValueError(f"a field separator is for CSV/TSV files, not {path.name}")
     if _is_jsonl(path):                                                 # JSON lines: one chunk
         return iter([read_labelled(path, 'regression', alphabet, seq_col, None, max_len=max_len)])
     if _is_fasta(path): return iter_fasta(path, alphabet, pad_char, max_len, chunk_size)
-    return iter_table(path, seq_col, (), alphabet, id_col, pad_char=pad_char, max_len=max_len, chunk_size=chunk_size)
+    return iter_table(path, seq_col, (), alphabet, id_col, sep=sep, pad_char=pad_char, max_len=max_len,
+                      chunk_size=chunk_size)
 
 # %% ../nbs/08_data.ipynb
 def _split_bounds(fractions: Sequence, # non-negative fractions summing to 1

@@ -228,7 +228,7 @@ def _write_run(out: Path, # run folder
     model.cpu().save_pretrained(out)
     write_json(out / DATA_JSON, {'alphabet': train.alphabet.name, 'task': task, 'seq_col': 'sequence',
                                  'target_col': train.target_names[0] if task in SEQUENCE_TASKS else None,
-                                 'pad_char': None, 'max_len': None, 'classes': None, **(data_info or {})})
+                                 'sep': None, 'pad_char': None, 'max_len': None, 'classes': None, **(data_info or {})})
     if t is not None: write_json(out / TRANSFORM_JSON, t.to_dict())
     else: (out / TRANSFORM_JSON).unlink(missing_ok=True)
     write_json(out / BASELINES_JSON, table if table else {
@@ -298,7 +298,8 @@ def train_run(out: str | Path, # run folder to write (created; its files are rep
 
 # %% ../nbs/16_runs.ipynb
 _DATA_FIELDS = {'alphabet': (str,), 'task': (str,), 'seq_col': (str,), 'target_col': (str, type(None)),
-                'pad_char': (str, type(None)), 'max_len': (int, type(None)), 'classes': (str, type(None))}
+                'sep': (str, type(None)), 'pad_char': (str, type(None)), 'max_len': (int, type(None)),
+                'classes': (str, type(None))}
 
 def read_data_json(path: str | Path, # a run folder's data.json
                    config, # the LyraConfig of the run's model
@@ -310,7 +311,7 @@ def read_data_json(path: str | Path, # a run folder's data.json
     if unknown := sorted(set(info) - set(_DATA_FIELDS)): raise ValueError(f"{path}: unknown keys {unknown}")
     if missing := [k for k in ('alphabet', 'task', 'seq_col') if k not in info]:
         raise ValueError(f"{path}: missing keys {missing}")
-    info = {'target_col': None, 'pad_char': None, 'max_len': None, 'classes': None, **info}
+    info = {'target_col': None, 'sep': None, 'pad_char': None, 'max_len': None, 'classes': None, **info}
     for key, types in _DATA_FIELDS.items():
         if not any(is_int(info[key]) if t is int else isinstance(info[key], t) for t in types):   # true is no int
             raise ValueError(f"{path}: {key} must be "

@@ -36,8 +36,8 @@ def test_train_writes_run_folder(run):
     config = json.loads((folder / 'config.json').read_text())
     assert (config['d_input'], config['d_output'], config['bidirectional'], config['dropout']) == (4, 1, True, 0.1)
     assert json.loads((folder / 'data.json').read_text()) == {
-        'alphabet': 'dna', 'task': 'regression', 'seq_col': 'seq', 'target_col': 'y', 'pad_char': None, 'max_len': None,
-        'classes': None}
+        'alphabet': 'dna', 'task': 'regression', 'seq_col': 'seq', 'target_col': 'y', 'sep': None, 'pad_char': None,
+        'max_len': None, 'classes': None}
     history = json.loads((folder / 'history.json').read_text())
     assert [row['epoch'] for row in history] == [1, 2]
     assert len(pd.read_csv(folder / 'history.csv')) == 2
@@ -183,3 +183,19 @@ def test_training_says_why_it_stopped(tmp_path, cli, toy_csv):
     assert 'never separated the validation set' in still.stderr, still.stderr[-500:]
     bad = cli(*args, '--out', tmp_path / 'bad', '--threads', 0, ok=False)
     assert bad.returncode == 2 and 'threads must be a positive integer, got 0' in bad.stderr
+
+
+def test_separator_from_the_command_line(tmp_path, cli, toy_csv):
+    "A semicolon file: without --sep the message says what the header suggests; with it, train, then predict alike."
+    toy_csv(tmp_path / 'comma.csv', 60, seed=1)
+    (tmp_path / 'semi.csv').write_text((tmp_path / 'comma.csv').read_text().replace(',', ';'))
+    args = ('--seq_col', 'seq', '--target_col', 'y', '--alphabet', 'dna', '--epochs', 1, '--d_model', 16,
+            '--d_state', 16, '--no_baselines', '--quiet')
+    guessed = cli('lyra_train', tmp_path / 'semi.csv', '--out', tmp_path / 'x', *args, ok=False)
+    assert guessed.returncode == 2 and "are the fields separated by ';'? (sep=';', --sep ';')" in guessed.stderr
+    cli('lyra_train', tmp_path / 'semi.csv', '--out', tmp_path / 'run', '--sep', ';', *args)
+    assert json.loads((tmp_path / 'run' / 'data.json').read_text())['sep'] == ';'
+    cli('lyra_predict', tmp_path / 'run', tmp_path / 'semi.csv', '--out', tmp_path / 'pred.csv')   # the run's separator
+    assert len(pd.read_csv(tmp_path / 'pred.csv')) == 60
+    tab = cli('lyra_predict', tmp_path / 'run', tmp_path / 'comma.csv', '--sep', 'ab', ok=False)
+    assert tab.returncode == 2 and "--sep takes one character" in tab.stderr

@@ -7,7 +7,7 @@ __all__ = ['parse_duration', 'parse_numbers', 'separator', 'balanced_weights', '
            'lyra_evaluate']
 
 # %% ../nbs/17_cli.ipynb
-import inspect, json, math, re
+import inspect, json, math, re, sys
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +21,8 @@ from .data import SeqData, TargetTransform, iter_sequences, read_labelled
 from .files import CorruptFileError, atomic_write, read_json
 from .metrics import evaluate_task
 from .model import ENSEMBLE_MEMBER, Lyra, LyraEnsemble
-from .runs import (ARGS_JSON, clear_run, load_run, output_width, predict_in_units, run_files, split_valid,
-                          train_run, write_json)
+from .runs import (ARGS_JSON, InputCheck, clear_run, load_run, output_width, predict_in_units, run_files,
+                          split_valid, train_run, write_json)
 from .structure import decode_pairs, pairs_to_dotbracket
 from .tasks import POSITION_TASKS
 from .train import CHECKPOINT_NAME, init_distributed, make_recipe, predict, read_checkpoint, set_threads
@@ -274,6 +274,27 @@ def lyra_train(
 
 
 # %% ../nbs/17_cli.ipynb
+def _report(findings: list, # `InputCheck.findings`
+            strict: bool, # refuse instead of warning
+            prog: str, # the command, for the warning lines
+           ):
+    "Print each finding as a warning, or, with `strict`, refuse the file."
+    if findings and strict:
+        raise ValueError('; '.join(findings) + " (--strict refuses such a file; without it this is a warning)")
+    for finding in findings: print(f"{prog}: warning: {finding}", file=sys.stderr)
+
+def _training_sequences(run: Path, # a run folder written by lyra_train
+                       ) -> set | None: # the training and validation sequences; None when they cannot be read back
+    "The sequences a run learned from, read again from the files its args.json names."
+    try:
+        a = read_json(run / ARGS_JSON)
+        read = lambda path, labels: read_labelled(path, a['task'], a['alphabet'], a['seq_col'], None, None,
+                                                  None, a['pad_char'], a['max_len'], sep=separator(a.get('sep')))
+        files = [(a['path'], a['labels']), (a.get('valid'), a.get('valid_labels'))]
+        return {s for path, labels in files if path for s in read(path, labels).sequences}
+    except (OSError, ValueError, KeyError): return None                 # no args.json, or a file moved or changed
+
+# %% ../nbs/17_cli.ipynb
 def _prediction_frame(data: SeqData, # the sequences scored
                       z: torch.Tensor | list, # what `predict` returned, in the order of `data`
                       task: str, # one of `TASKS`
@@ -343,14 +364,18 @@ def lyra_predict(
     chunk_size: int = 65536, # sequences read, scored and written at a time; memory grows with it, not with the file
     device: str = None, # 'cpu' or 'cuda'; default: CUDA when available
     threads: int = None, # CPU threads for torch; default: torch's choice (all cores)
+    strict: store_true = False, # refuse a file unlike the training data (lengths, letters) instead of warning
 ):
     ("Predict every sequence of a file with a trained run and write the predictions as CSV, in input order "
      "(an ensemble's mean, with its spread).")
     set_threads(threads)
     model, info = load_run(run, device)
-    chunks = iter_sequences(path, info['alphabet'], seq_col or info['seq_col'], info['pad_char'], id_col,
-                            info['max_len'], chunk_size, separator(sep) or info['sep'])
+    check = InputCheck(info)
+    chunks = map(check.add, iter_sequences(path, info['alphabet'], seq_col or info['seq_col'], info['pad_char'], id_col,
+                                           info['max_len'], chunk_size, separator(sep) or info['sep']))
     n = predict_csv(model, chunks, out, info['task'], batch_size, info['classes'], info['transform'])
+    if (findings := check.findings(path)) and strict: Path(out).unlink(missing_ok=True)
+    _report(findings, strict, 'lyra_predict')
     print(f"wrote {n} predictions to {out}")
 
 # %% ../nbs/17_cli.ipynb
@@ -366,6 +391,7 @@ def lyra_evaluate(
     batch_size: int = 256, # sequences per forward pass
     device: str = None, # 'cpu' or 'cuda'; default: CUDA when available
     threads: int = None, # CPU threads for torch; default: torch's choice (all cores)
+    strict: store_true = False, # refuse a file unlike the training data (lengths, letters) instead of warning
 ):
     "Score a trained run on a labelled file: print every metric of its task and write them as JSON."
     set_threads(threads)
@@ -373,6 +399,9 @@ def lyra_evaluate(
     data = _labelled(read_labelled(path, info['task'], info['alphabet'], seq_col or info['seq_col'],
                                    target_col or info['target_col'], labels, info['classes'], info['pad_char'],
                                    info['max_len'], sep=separator(sep) or info['sep']), path)
+    check = InputCheck(info, _training_sequences(Path(run)))
+    check.add(data)
+    _report(check.findings(path), strict, 'lyra_evaluate')
     metrics = {'file': str(path), 'n': len(data),
                **evaluate_task(info['task'], data.targets,
                                predict_in_units(model, data, info['transform'], batch_size))}

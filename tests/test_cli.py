@@ -35,9 +35,10 @@ def test_train_writes_run_folder(run):
         'transform.json'])
     config = json.loads((folder / 'config.json').read_text())
     assert (config['d_input'], config['d_output'], config['bidirectional'], config['dropout']) == (4, 1, True, 0.1)
-    assert json.loads((folder / 'data.json').read_text()) == {
+    info = json.loads((folder / 'data.json').read_text())
+    assert set(info.pop('letters')) == set('ACGT') and info == {
         'alphabet': 'dna', 'task': 'regression', 'seq_col': 'seq', 'target_col': 'y', 'sep': None, 'pad_char': None,
-        'max_len': None, 'classes': None}
+        'max_len': None, 'classes': None, 'train_lengths': [8, 16]}
     history = json.loads((folder / 'history.json').read_text())
     assert [row['epoch'] for row in history] == [1, 2]
     assert len(pd.read_csv(folder / 'history.csv')) == 2
@@ -199,3 +200,21 @@ def test_separator_from_the_command_line(tmp_path, cli, toy_csv):
     assert len(pd.read_csv(tmp_path / 'pred.csv')) == 60
     tab = cli('lyra_predict', tmp_path / 'run', tmp_path / 'comma.csv', '--sep', 'ab', ok=False)
     assert tab.returncode == 2 and "--sep takes one character" in tab.stderr
+
+
+def test_inputs_unlike_the_training_data_are_named(run, cli):
+    "Long sequences, odd letters and training sequences get one warning each, with counts; --strict refuses them."
+    tmp, _ = run
+    (tmp / 'odd.csv').write_text('seq\n' + 'A' * 40 + '\n' + 'AAAAAAAAAT\n' * 3)   # 1 very long; all but A rare
+    out = cli('lyra_predict', tmp / 'run', tmp / 'odd.csv', '--out', tmp / 'odd_pred.csv')
+    warnings = [l for l in out.stderr.splitlines() if l.startswith('lyra_predict: warning: ')]
+    assert len(warnings) == 2, out.stderr
+    assert '1 of 4 sequences are more than twice as long as the longest training sequence (16 letters)' in warnings[0]
+    assert 'the letters differ from the training set' in warnings[1] and 'most common here AT' in warnings[1]
+    strict = cli('lyra_predict', tmp / 'run', tmp / 'odd.csv', '--out', tmp / 'strict.csv', '--strict', ok=False)
+    assert strict.returncode == 2 and '--strict refuses such a file' in strict.stderr
+    assert not (tmp / 'strict.csv').exists()
+    seen = cli('lyra_evaluate', tmp / 'run', tmp / 'train.csv', '--out', tmp / 'seen.json')
+    assert '200 of 200 sequences were in the training set' in seen.stderr, seen.stderr
+    clean = cli('lyra_evaluate', tmp / 'run', tmp / 'test.csv', '--out', tmp / 'clean.json')
+    assert 'warning' not in clean.stderr, clean.stderr

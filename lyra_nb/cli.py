@@ -25,7 +25,8 @@ from .runs import (ARGS_JSON, InputCheck, clear_run, load_run, output_width, pre
                           split_valid, train_run, write_json)
 from .structure import decode_pairs, pairs_to_dotbracket
 from .tasks import POSITION_TASKS
-from .train import CHECKPOINT_NAME, init_distributed, make_recipe, predict, read_checkpoint, set_threads
+from .train import (CHECKPOINT_NAME, check_data, init_distributed, make_recipe, predict, read_checkpoint,
+                           set_threads)
 
 # %% ../nbs/17_cli.ipynb
 def _labelled(data: SeqData, # what a reader returned
@@ -203,7 +204,7 @@ def lyra_train(
     alphabet: str = 'protein', # 'protein', 'dna', 'rna', or two aligned sequences FIRST/SECOND, e.g. 'dna+dna'
     pad_char: str = None, # padding character trimmed from both ends of each sequence, e.g. J
     task: str = 'regression', # 'regression', 'binary' (0/1), 'multiclass' (0..C-1), 'per_position' or 'pairs'
-    classes: str = None, # per_position: label symbols in class order, e.g. '.()'; default: digits or JSON lists
+    classes: str = None, # per_position: label symbols in order, e.g. '.()'; '?' (JSON: null) is unlabelled
     valid: str = None, # validation file in the same format; default: a share of the training file (--valid_frac)
     valid_labels: str = None, # FASTA validation file only: its labels file
     test: str = None, # optional test file in the same format, scored once with the chosen model and every baseline
@@ -399,6 +400,7 @@ def lyra_evaluate(
     data = _labelled(read_labelled(path, info['task'], info['alphabet'], seq_col or info['seq_col'],
                                    target_col or info['target_col'], labels, info['classes'], info['pad_char'],
                                    info['max_len'], sep=separator(sep) or info['sep']), path)
+    check_data(model, data, info['task'], str(path))                 # labels it can be scored on, before predicting
     check = InputCheck(info, _training_sequences(Path(run)))
     check.add(data)
     _report(check.findings(path), strict, 'lyra_evaluate')

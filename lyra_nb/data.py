@@ -387,10 +387,10 @@ def _finish(data: SeqData, # what the reader kept
     if data.alphabet.name == 'protein':
         if pad_char is None and (n_j := sum('J' in s for s in data.sequences)):
             warnings.warn(f"{src}: {n_j} sequences contain 'J', read as I or L; if J is padding "
-                          "(as in the Gifford CDR3s), pass pad_char='J'", stacklevel=3)
+                          "(as in the Gifford CDR3s), pass pad_char='J' (--pad_char J)", stacklevel=3)
         if all(set(s) <= set('ACGTN') for s in data.sequences):
             warnings.warn(f"{src}: every sequence uses only A, C, G, T and N; if this is a nucleotide file, "
-                          "pass alphabet='dna' or 'rna'", stacklevel=3)
+                          "pass alphabet='dna' or 'rna' (--alphabet dna)", stacklevel=3)
     return data
 
 def _rows_to_data(rows: list, # (sequence, targets, id, (left, right), extra values) per kept record

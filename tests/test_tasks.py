@@ -36,6 +36,12 @@ def test_per_position_csv(tmp_path, cli):
     assert [len(p) for p in probs] == test.seq.str.len().tolist() and all(0 <= v <= 1 for p in probs for v in p)
     cli('lyra_evaluate', tmp_path / 'run', tmp_path / 'test.csv', '--out', tmp_path / 'eval.json')
     assert json.loads((tmp_path / 'eval.json').read_text())['auroc'] == pytest.approx(metrics['test']['auroc'])
+    # -1 is no class of a 0/1 model: refused before anything is predicted, naming the file and the unlabelled marker
+    rows = [json.dumps([-1] + [0] * (len(s) - 1)) for s in test.seq]
+    pd.DataFrame({'seq': test.seq, 'sites': rows}).to_csv(tmp_path / 'minus.csv', index=False)
+    bad = cli('lyra_evaluate', tmp_path / 'run', tmp_path / 'minus.csv', '--out', tmp_path / 'bad.json', ok=False)
+    assert bad.returncode == 2 and 'Traceback' not in bad.stderr, bad.stderr[-500:]
+    assert 'minus.csv: per-position labels must be 0 or 1' in bad.stderr and "unlabelled position is '?'" in bad.stderr
 
 
 def test_per_position_classes(tmp_path, cli):

@@ -166,8 +166,9 @@ def test_bad_row_stops_training_with_its_place(cli, tmp_path):
     (tmp_path / 'bad.csv').write_bytes(rows.encode())
     out = cli('lyra_train', tmp_path / 'bad.csv', '--seq_col', 'seq', '--target_col', 'y', '--alphabet', 'dna',
               '--out', tmp_path / 'run', '--quiet', ok=False, timeout=600)
-    assert out.returncode != 0
-    assert out.stderr.strip().splitlines()[-1].endswith(
+    assert out.returncode == 2 and 'Traceback' not in out.stderr
+    error = out.stderr.strip().splitlines()[0]                      # `lyra_train: error: ...`, then a hint
+    assert error.startswith('lyra_train: error: ') and error.endswith(
         "bad.csv, line 34, column 'seq': unknown letter 'O' at position 4 for the dna alphabet")
     assert not (tmp_path / 'run').exists()  # nothing written
 

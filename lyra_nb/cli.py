@@ -155,7 +155,7 @@ def _read_training_files(a: dict, # the run's options
     "Read the training, validation and test files of a run, each checked to hold targets."
     read = lambda path, labels: _labelled(read_labelled(path, a['task'], a['alphabet'], a['seq_col'], a['target_col'],
                                                         labels, a['classes'], a['pad_char'], a['max_len'],
-                                                        sep=separator(a['sep'])), path)
+                                                        sep=separator(a['sep']), header=not a['no_header']), path)
     return (read(a['path'], a['labels']), None if a['valid'] is None else read(a['valid'], a['valid_labels']),
             None if a['test'] is None else read(a['test'], a['test_labels']))
 
@@ -199,6 +199,7 @@ def lyra_train(
     out: str = 'runs/lyra', # run folder: model, data.json, args.json, checkpoint, history, metrics, baselines, plots
     seq_col: str = 'sequence', # CSV/TSV column (JSON key) holding the sequences
     sep: str = None, # CSV/TSV field separator, e.g. ';' or '\t' (tab); default: tab for .tsv/.tab, else comma
+    no_header: store_true = False, # CSV/TSV without a header line: columns by position, e.g. --seq_col 1
     target_col: str = 'target', # CSV/TSV column (JSON key) of targets: a number, a label row or a dot-bracket structure
     labels: str = None, # FASTA only: file with one target (label row, structure) per line, line i for record i
     alphabet: str = 'protein', # 'protein', 'dna', 'rna', or two aligned sequences FIRST/SECOND, e.g. 'dna+dna'
@@ -259,7 +260,8 @@ def lyra_train(
             out.mkdir(parents=True, exist_ok=True)
             write_json(out / ARGS_JSON, a)
         metrics = train_run(out, train, valid, test, a['task'], a['seed'], model_kwargs,
-                            dict(seq_col=a['seq_col'], sep=separator(a['sep']), pad_char=a['pad_char'],
+                            dict(seq_col=a['seq_col'], sep=separator(a['sep']), no_header=a['no_header'],
+                                 pad_char=a['pad_char'],
                                  max_len=a['max_len'],
                                  classes=a['classes'],
                                  **({'target_col': a['target_col']} if a['task'] in POSITION_TASKS else {})),  # labels
@@ -290,7 +292,8 @@ def _training_sequences(run: Path, # a run folder written by lyra_train
     try:
         a = read_json(run / ARGS_JSON)
         read = lambda path, labels: read_labelled(path, a['task'], a['alphabet'], a['seq_col'], None, None,
-                                                  None, a['pad_char'], a['max_len'], sep=separator(a.get('sep')))
+                                                  None, a['pad_char'], a['max_len'], sep=separator(a.get('sep')),
+                                                  header=not a.get('no_header'))
         files = [(a['path'], a['labels']), (a.get('valid'), a.get('valid_labels'))]
         return {s for path, labels in files if path for s in read(path, labels).sequences}
     except (OSError, ValueError, KeyError): return None                 # no args.json, or a file moved or changed
@@ -373,7 +376,8 @@ def lyra_predict(
     model, info = load_run(run, device)
     check = InputCheck(info)
     chunks = map(check.add, iter_sequences(path, info['alphabet'], seq_col or info['seq_col'], info['pad_char'], id_col,
-                                           info['max_len'], chunk_size, separator(sep) or info['sep']))
+                                           info['max_len'], chunk_size, separator(sep) or info['sep'],
+                                           not info['no_header']))
     n = predict_csv(model, chunks, out, info['task'], batch_size, info['classes'], info['transform'])
     if (findings := check.findings(path)) and strict: Path(out).unlink(missing_ok=True)
     _report(findings, strict, 'lyra_predict')
@@ -399,7 +403,8 @@ def lyra_evaluate(
     model, info = load_run(run, device)
     data = _labelled(read_labelled(path, info['task'], info['alphabet'], seq_col or info['seq_col'],
                                    target_col or info['target_col'], labels, info['classes'], info['pad_char'],
-                                   info['max_len'], sep=separator(sep) or info['sep']), path)
+                                   info['max_len'], sep=separator(sep) or info['sep'],
+                                   header=not info['no_header']), path)
     check_data(model, data, info['task'], str(path))                 # labels it can be scored on, before predicting
     check = InputCheck(info, _training_sequences(Path(run)))
     check.add(data)

@@ -4,10 +4,10 @@
 
 # %% auto 0
 __all__ = ['DNA', 'RNA', 'PROTEIN', 'ALPHABETS', 'TRANSFORMS', 'Alphabet', 'check_pad_char', 'get_alphabet', 'SeqData',
-           'PairedAlphabet', 'pair_sequences', 'read_table', 'read_fasta', 'iter_table', 'iter_fasta', 'with_labels',
-           'toy_data', 'toy_hairpins', 'toy_sites', 'read_labelled', 'read_sequences', 'iter_sequences', 'random_split',
-           'group_split', 'TargetTransform', 'SeqDataset', 'pad_collate', 'BucketBatchSampler', 'make_dataloader',
-           'load_demo']
+           'PairedAlphabet', 'pair_sequences', 'numbered_columns', 'read_table', 'read_fasta', 'iter_table',
+           'iter_fasta', 'with_labels', 'toy_data', 'toy_hairpins', 'toy_sites', 'read_labelled', 'read_sequences',
+           'iter_sequences', 'random_split', 'group_split', 'TargetTransform', 'SeqDataset', 'pad_collate',
+           'BucketBatchSampler', 'make_dataloader', 'load_demo']
 
 # %% ../nbs/08_data.ipynb
 import csv, gzip, json, math, re, warnings, zlib
@@ -420,7 +420,7 @@ def _table_rows(path: Path, seq_col: str, target_cols: list, alphabet: Alphabet,
                 tally: _Tally, # counts the records and collects the skipped ones
                ) -> Iterator[tuple]: # (sequence, targets, id, (left, right), extra values) per good row
     "Read a delimited file row by row (the arguments are `read_table`'s), yielding the good rows."
-    if sep is None: sep = '\t' if path.name.removesuffix('.gz').endswith(('.tsv', '.tab')) else ','
+    sep = _separator_of(path, sep)
     rows = csv.reader(_lines(path), delimiter=sep)
     header = list(names) if names is not None else _next_row(rows, path)
     if header is None: raise SequenceError(f"{path}: empty file", 'empty file')
@@ -466,7 +466,7 @@ def _column_hint(column: str, # the column not found
                 f"are the fields separated by {other!r}? (sep={other!r}, --sep {other!r})")
     if any(_is_float(h) for h in header) or any(len(h) >= 8 and h.isalpha() and h.isupper() for h in header):
         return ("the first line looks like data, not a header line: give the file a header line, "
-                "or name the columns (names=[...])")
+                "or name the columns by position (names=numbered_columns(path), --no_header --seq_col 1 ...)")
     option = ('seq_col (--seq_col)' if column == seq_col else 'target_col (--target_col)' if column in target_cols
               else 'the column options')
     return f"name the right one with {option}"
@@ -475,6 +475,21 @@ def _is_float(text: str) -> bool: # whether `text` reads as a number
     try: float(text)
     except ValueError: return False
     return True
+
+def _separator_of(path: Path, # a CSV/TSV file
+                  sep: str | None, # the separator asked for; None: by the file name
+                 ) -> str: # the separator to use
+    "Tab for .tsv and .tab files, comma otherwise, unless `sep` says."
+    return sep if sep is not None else '\t' if path.name.removesuffix('.gz').endswith(('.tsv', '.tab')) else ','
+
+def numbered_columns(path: str | Path, # a CSV/TSV file without a header line
+                     sep: str | None = None, # field separator; default by the file name
+                    ) -> list: # '1', '2', ...: one name per field of the first line
+    "Names for the columns of a file without a header line: their positions, from 1."
+    path = Path(path)
+    first = next(csv.reader(_lines(path), delimiter=_separator_of(path, sep)), None)
+    if first is None: raise SequenceError(f"{path}: empty file", 'empty file')
+    return [str(k + 1) for k in range(len(first))]
 
 # %% ../nbs/08_data.ipynb
 def read_table(path: str | Path, # CSV or TSV file, optionally gzipped (.gz)
@@ -734,12 +749,14 @@ def read_labelled(path: str | Path, # CSV/TSV with a header, FASTA or JSON lines
                   on_error: str = 'raise', # 'raise' at the first bad record, or 'skip' it (warned, in `.skipped`)
                   id_col: str | None = None, # CSV/TSV column of ids; default file:line (JSON: the 'id' key)
                   sep: str | None = None, # CSV/TSV field separator; default tab for .tsv/.tab, else comma
+                  header: bool = True, # CSV/TSV: False for a file without a header line (columns '1', '2', ...)
                  ) -> SeqData: # sequences and the task's targets: (N, 1), or (N, max length) NaN-padded
     "Read a labelled file of any task and format."
     check_task(task); _check_on_error(on_error); _check_max_len(max_len)
     path, alphabet = Path(path), get_alphabet(alphabet)
-    if sep is not None and (_is_fasta(path) or _is_jsonl(path)):
-        raise ValueError(f"a field separator is for CSV/TSV files, not {path.name}")
+    if (sep is not None or not header) and (_is_fasta(path) or _is_jsonl(path)):
+        raise ValueError(f"a field separator and header=False are for CSV/TSV files, not {path.name}")
+    names = None if header else numbered_columns(path, sep)
     if labels is not None and not _is_fasta(path):
         raise ValueError(f"labels files are for FASTA input; "
                          f"{path.name} holds its labels in a column or key, so name it")
@@ -768,9 +785,9 @@ def read_labelled(path: str | Path, # CSV/TSV with a header, FASTA or JSON lines
         return with_labels(data, _label_lines(Path(labels), path, len(data)), task, classes)
     if task in SEQUENCE_TASKS:
         return read_table(path, seq_col, () if target_col is None else target_col, alphabet, id_col,
-                          sep=sep, pad_char=pad_char, on_error=on_error, max_len=max_len)
+                          names=names, sep=sep, pad_char=pad_char, on_error=on_error, max_len=max_len)
     data = read_table(path, seq_col, (), alphabet, id_col, extra_cols=() if target_col is None else [target_col],
-                      sep=sep, pad_char=pad_char, on_error=on_error, max_len=max_len)
+                      names=names, sep=sep, pad_char=pad_char, on_error=on_error, max_len=max_len)
     if target_col is None: return data
     return with_labels(data, data.meta[target_col].tolist(), task, classes)
 
@@ -784,10 +801,11 @@ def read_sequences(path: str | Path, # CSV/TSV with a header line, FASTA or JSON
                    id_col: str | None = None, # CSV/TSV: column of ids; default file:line
                    max_len: int | None = None, # refuse sequences longer than this (padding trimmed); None: any length
                    sep: str | None = None, # CSV/TSV field separator; default tab for .tsv/.tab, else comma
+                   header: bool = True, # CSV/TSV: False for a file without a header line (columns '1', '2', ...)
                   ) -> SeqData: # sequences, ids, and (N, 1) targets (or (N, 0) without)
     "Read sequences with one number each, the format chosen by the file name (`read_labelled` for a sequence task)."
     return read_labelled(path, 'regression', alphabet, seq_col, target_col, labels, None, pad_char, max_len,
-                         id_col=id_col, sep=sep)
+                         id_col=id_col, sep=sep, header=header)
 
 def iter_sequences(path: str | Path, # CSV/TSV with a header line, FASTA or JSON lines (by suffix); optionally .gz
                    alphabet: str = 'protein', # 'protein', 'dna' or 'rna'
@@ -797,16 +815,17 @@ def iter_sequences(path: str | Path, # CSV/TSV with a header line, FASTA or JSON
                    max_len: int | None = None, # refuse sequences longer than this; None: any length
                    chunk_size: int = 65536, # sequences per chunk
                    sep: str | None = None, # CSV/TSV field separator; default tab for .tsv/.tab, else comma
+                   header: bool = True, # CSV/TSV: False for a file without a header line (columns '1', '2', ...)
                   ): # iterator of SeqData chunks without targets, in file order
     "Read a CSV/TSV or FASTA file in chunks of `chunk_size` sequences, one chunk in memory at a time."
     path = Path(path)
-    if sep is not None and (_is_fasta(path) or _is_jsonl(path)):
-        raise ValueError(f"a field separator is for CSV/TSV files, not {path.name}")
+    if (sep is not None or not header) and (_is_fasta(path) or _is_jsonl(path)):
+        raise ValueError(f"a field separator and header=False are for CSV/TSV files, not {path.name}")
     if _is_jsonl(path):                                                 # JSON lines: one chunk
         return iter([read_labelled(path, 'regression', alphabet, seq_col, None, max_len=max_len)])
     if _is_fasta(path): return iter_fasta(path, alphabet, pad_char, max_len, chunk_size)
-    return iter_table(path, seq_col, (), alphabet, id_col, sep=sep, pad_char=pad_char, max_len=max_len,
-                      chunk_size=chunk_size)
+    return iter_table(path, seq_col, (), alphabet, id_col, names=None if header else numbered_columns(path, sep),
+                      sep=sep, pad_char=pad_char, max_len=max_len, chunk_size=chunk_size)
 
 # %% ../nbs/08_data.ipynb
 def _split_bounds(fractions: Sequence, # non-negative fractions summing to 1

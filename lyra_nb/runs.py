@@ -293,7 +293,7 @@ def _write_run(out: Path, # run folder
     model.cpu().save_pretrained(out)
     write_json(out / DATA_JSON, {'alphabet': train.alphabet.name, 'task': task, 'seq_col': 'sequence',
                                  'target_col': train.target_names[0] if task in SEQUENCE_TASKS else None,
-                                 'sep': None, 'pad_char': None, 'max_len': None, 'classes': None,
+                                 'sep': None, 'no_header': False, 'pad_char': None, 'max_len': None, 'classes': None,
                                  **training_profile(train), **(data_info or {})})
     if t is not None: write_json(out / TRANSFORM_JSON, t.to_dict())
     else: (out / TRANSFORM_JSON).unlink(missing_ok=True)
@@ -365,7 +365,8 @@ def train_run(out: str | Path, # run folder to write (created; its files are rep
 # %% ../nbs/16_runs.ipynb
 _DATA_FIELDS = {'alphabet': (str,), 'task': (str,), 'seq_col': (str,), 'target_col': (str, type(None)),
                 'sep': (str, type(None)), 'pad_char': (str, type(None)), 'max_len': (int, type(None)),
-                'classes': (str, type(None)), 'train_lengths': (list, type(None)), 'letters': (dict, type(None))}
+                'classes': (str, type(None)), 'no_header': (bool,), 'train_lengths': (list, type(None)),
+                'letters': (dict, type(None))}
 
 def read_data_json(path: str | Path, # a run folder's data.json
                    config, # the LyraConfig of the run's model
@@ -378,7 +379,7 @@ def read_data_json(path: str | Path, # a run folder's data.json
     if missing := [k for k in ('alphabet', 'task', 'seq_col') if k not in info]:
         raise ValueError(f"{path}: missing keys {missing}")
     info = {'target_col': None, 'sep': None, 'pad_char': None, 'max_len': None, 'classes': None,
-            'train_lengths': None, 'letters': None, **info}
+            'no_header': False, 'train_lengths': None, 'letters': None, **info}
     for key, types in _DATA_FIELDS.items():
         if not any(is_int(info[key]) if t is int else isinstance(info[key], t) for t in types):   # true is no int
             raise ValueError(f"{path}: {key} must be "

@@ -37,8 +37,8 @@ def test_train_writes_run_folder(run):
     assert (config['d_input'], config['d_output'], config['bidirectional'], config['dropout']) == (4, 1, True, 0.1)
     info = json.loads((folder / 'data.json').read_text())
     assert set(info.pop('letters')) == set('ACGT') and info == {
-        'alphabet': 'dna', 'task': 'regression', 'seq_col': 'seq', 'target_col': 'y', 'sep': None, 'pad_char': None,
-        'max_len': None, 'classes': None, 'train_lengths': [8, 16]}
+        'alphabet': 'dna', 'task': 'regression', 'seq_col': 'seq', 'target_col': 'y', 'sep': None, 'no_header': False,
+        'pad_char': None, 'max_len': None, 'classes': None, 'train_lengths': [8, 16]}
     history = json.loads((folder / 'history.json').read_text())
     assert [row['epoch'] for row in history] == [1, 2]
     assert len(pd.read_csv(folder / 'history.csv')) == 2
@@ -218,3 +218,18 @@ def test_inputs_unlike_the_training_data_are_named(run, cli):
     assert '200 of 200 sequences were in the training set' in seen.stderr, seen.stderr
     clean = cli('lyra_evaluate', tmp / 'run', tmp / 'test.csv', '--out', tmp / 'clean.json')
     assert 'warning' not in clean.stderr, clean.stderr
+
+
+def test_file_without_a_header_line(tmp_path, cli, toy_csv):
+    "A headless file: the message says the first line looks like data; --no_header reads columns by position."
+    toy_csv(tmp_path / 'named.csv', 60, seed=1)
+    lines = (tmp_path / 'named.csv').read_text().splitlines()[1:]                 # name,seq,y without the header
+    (tmp_path / 'bare.csv').write_text(''.join(l.split(',', 1)[1] + '\n' for l in lines))   # seq,y
+    args = ('--alphabet', 'dna', '--epochs', 1, '--d_model', 16, '--d_state', 16, '--no_baselines', '--quiet')
+    guessed = cli('lyra_train', tmp_path / 'bare.csv', '--out', tmp_path / 'x', *args, ok=False)
+    assert guessed.returncode == 2 and 'the first line looks like data, not a header line' in guessed.stderr
+    cli('lyra_train', tmp_path / 'bare.csv', '--out', tmp_path / 'run', '--no_header', '--seq_col', 1,
+        '--target_col', 2, *args)
+    assert json.loads((tmp_path / 'run' / 'metrics.json').read_text())['n_train'] == 48   # every line is a record
+    cli('lyra_predict', tmp_path / 'run', tmp_path / 'bare.csv', '--out', tmp_path / 'pred.csv')   # the run's way
+    assert len(pd.read_csv(tmp_path / 'pred.csv')) == 60

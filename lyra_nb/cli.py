@@ -291,11 +291,10 @@ def _training_sequences(run: Path, # a run folder written by lyra_train
     "The sequences a run learned from, read again from the files its args.json names."
     try:
         a = read_json(run / ARGS_JSON)
-        read = lambda path, labels: read_labelled(path, a['task'], a['alphabet'], a['seq_col'], None, None,
-                                                  None, a['pad_char'], a['max_len'], sep=separator(a.get('sep')),
-                                                  header=not a.get('no_header'))
-        files = [(a['path'], a['labels']), (a.get('valid'), a.get('valid_labels'))]
-        return {s for path, labels in files if path for s in read(path, labels).sequences}
+        read = lambda path: read_labelled(path, a['task'], a['alphabet'], a['seq_col'], None, None, None,
+                                          a['pad_char'], a['max_len'], sep=separator(a.get('sep')),
+                                          header=not a.get('no_header'))          # sequences only: no labels needed
+        return {s for path in (a['path'], a.get('valid')) if path for s in read(path).sequences}
     except (OSError, ValueError, KeyError): return None                 # no args.json, or a file moved or changed
 
 # %% ../nbs/17_cli.ipynb

@@ -4,10 +4,11 @@
 
 # %% auto 0
 __all__ = ['CHECKSUM_KEY', 'CorruptFileError', 'tensor_checksum', 'atomic_write', 'write_text_atomic', 'save_checked',
-           'load_checked', 'read_json']
+           'load_checked', 'read_json', 'json_fields']
 
 # %% ../nbs/05_files.ipynb
 import hashlib, json, os, warnings
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -119,3 +120,8 @@ def read_json(path, # JSON file (UTF-8)
     path = Path(path)
     try: return json.loads(path.read_text(encoding='utf-8'), object_pairs_hook=_unique_keys)
     except (UnicodeDecodeError, ValueError) as err: raise ValueError(f"{path} is not {what}: {err}") from None
+
+def json_fields(config, # a dataclass instance, e.g. a `LyraConfig`
+               ) -> dict: # its fields, tuples as lists
+    "A dataclass's fields as a JSON-friendly dict, the form configs are written and compared in."
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()}

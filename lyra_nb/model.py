@@ -7,15 +7,15 @@ __all__ = ['CONFIG_NAME', 'WEIGHTS_NAME', 'ENSEMBLE_MEMBER', 'LyraConfig', 'mask
 
 # %% ../nbs/12_model.ipynb
 import json
-from dataclasses import dataclass, asdict, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import torch
 import torch.nn as nn
 from fastcore.basics import patch
 
-from .checks import is_int, is_number
-from .files import load_checked, read_json, save_checked, write_text_atomic
+from .checks import check_int, is_int, is_number
+from .files import json_fields, load_checked, read_json, save_checked, write_text_atomic
 from .heads import PairHead
 from .pgc import PGC, RMSNorm
 from .s4d import S4D, S4DKernel
@@ -48,10 +48,9 @@ class LyraConfig:
 
     def __post_init__(self):
         def bad(name, want): raise ValueError(f"LyraConfig.{name} must be {want}, got {getattr(self, name)!r}")
-        for name in ('d_input', 'd_output', 'd_model', 'd_state', 'pgc_kernel_size', 'd_pair'):
-            if not is_int(getattr(self, name), 1): bad(name, 'a positive integer')
-        for name, low in (('n_s4d', 0), ('chunk_size', 0), ('channel_group', 1), ('first_order', 0)):
-            if not is_int(getattr(self, name), low): bad(name, 'a positive integer' if low else 'an integer >= 0')
+        for name, low in [*((n, 1) for n in ('d_input', 'd_output', 'd_model', 'd_state', 'pgc_kernel_size', 'd_pair')),
+                          ('n_s4d', 0), ('chunk_size', 0), ('channel_group', 1), ('first_order', 0)]:
+            check_int(getattr(self, name), f'LyraConfig.{name}', low)
         if self.d_state % 2:
             raise ValueError(f"LyraConfig.d_state must be even (N/2 conjugate pairs), got {self.d_state}")
         if (not isinstance(self.pgc_expansions, (list, tuple))
@@ -95,7 +94,7 @@ class LyraConfig:
 @patch
 def to_dict(self: LyraConfig) -> dict:
     "A JSON-friendly dict (tuples become lists)."
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+    return json_fields(self)
 
 @patch(cls_method=True)
 def from_dict(cls: LyraConfig, d: dict) -> LyraConfig:

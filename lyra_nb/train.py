@@ -9,7 +9,7 @@ __all__ = ['CHECKPOINT_NAME', 'check_data', 'make_optimizer', 'lr_factor', 'defa
 
 # %% ../nbs/15_train.ipynb
 import copy, hashlib, json, math, os, time, warnings
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from sklearn.model_selection import GroupKFold
 from .baselines import RidgeBaseline
 from .checks import check_int
 from .data import BucketBatchSampler, SeqData, SeqDataset, make_dataloader, pad_collate
-from .files import CorruptFileError, load_checked, save_checked
+from .files import CorruptFileError, json_fields, load_checked, save_checked
 from .losses import loss_denominator, loss_fn
 from .metrics import evaluate_task, metrics_for, pearson, spearman, task_metric, to_numpy
 from .model import Lyra, optim_groups
@@ -406,7 +406,7 @@ class FitConfig:
 
     def to_dict(self) -> dict:
         "A JSON-friendly dict (tuples become lists)."
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        return json_fields(self)
 
 # %% ../nbs/15_train.ipynb
 @dataclass
@@ -446,7 +446,7 @@ class _Run:
                  resume: bool, # continue from the checkpoint in `checkpoint_dir`
                 ):
         c, self.config, self.model, self.valid = config, config, model, valid
-        self.task = check_task(c.task or model.config.task)
+        self.task = c.task or model.config.task                     # each checked by its config
         if resume and checkpoint_dir is None: raise ValueError("resume=True needs the checkpoint_dir to resume from")
         self.deadline = None if c.time_limit is None else time.monotonic() + c.time_limit
         check_data(model, train, self.task, 'train'); check_data(model, valid, self.task, 'valid')

@@ -17,7 +17,7 @@ import torch.distributed as dist
 from fastcore.script import Param, call_parse, store_true
 
 from .checks import is_int
-from .data import SeqData, TargetTransform, iter_sequences, read_labelled
+from .data import SEPARATORS, SeqData, TargetTransform, iter_sequences, read_labelled
 from .files import CorruptFileError, atomic_write, read_json
 from .metrics import evaluate_task
 from .model import ENSEMBLE_MEMBER, Lyra, LyraEnsemble
@@ -118,7 +118,7 @@ def parse_numbers(text: str | None, # comma-separated numbers, e.g. '0.25,2'
     except ValueError:
         raise ValueError(f"{option} takes comma-separated numbers such as 0.25,2, got {text!r}") from None
 
-_SEPARATOR_NAMES = {'\\t': '\t', 'tab': '\t', 'comma': ',', 'semicolon': ';'}
+_SEPARATOR_NAMES = {'\\t': '\t', **{name: sep for sep, name in SEPARATORS.items()}}   # what --sep may say
 
 def separator(text: str | None, # e.g. ';', '\\t' as typed in a shell, 'tab'
              ) -> str | None: # the one character that separates fields; None for None
@@ -150,12 +150,20 @@ def balanced_weights(task: str, # one of `TASKS`
     return None, weights.tolist(), f"n / (C n_c) over {len(y):,} training labels"
 
 # %% ../nbs/17_cli.ipynb
+def _read_run_file(a: dict, # a run's options (as args.json holds them)
+                   path: str, # a file in the run's format
+                   labels: str | None = None, # FASTA: its labels file
+                   targets: bool = True, # False reads the sequences only
+                  ) -> SeqData: # what `read_labelled` returns
+    "Read a file the way the run reads its training file."
+    return read_labelled(path, a['task'], a['alphabet'], a['seq_col'], a['target_col'] if targets else None,
+                         labels if targets else None, a['classes'], a['pad_char'], a['max_len'],
+                         sep=separator(a.get('sep')), header=not a.get('no_header'))
+
 def _read_training_files(a: dict, # the run's options
                         ) -> tuple: # (training data, validation data or None, test data or None)
     "Read the training, validation and test files of a run, each checked to hold targets."
-    read = lambda path, labels: _labelled(read_labelled(path, a['task'], a['alphabet'], a['seq_col'], a['target_col'],
-                                                        labels, a['classes'], a['pad_char'], a['max_len'],
-                                                        sep=separator(a['sep']), header=not a['no_header']), path)
+    read = lambda path, labels: _labelled(_read_run_file(a, path, labels), path)
     return (read(a['path'], a['labels']), None if a['valid'] is None else read(a['valid'], a['valid_labels']),
             None if a['test'] is None else read(a['test'], a['test_labels']))
 
@@ -291,10 +299,8 @@ def _training_sequences(run: Path, # a run folder written by lyra_train
     "The sequences a run learned from, read again from the files its args.json names."
     try:
         a = read_json(run / ARGS_JSON)
-        read = lambda path: read_labelled(path, a['task'], a['alphabet'], a['seq_col'], None, None, None,
-                                          a['pad_char'], a['max_len'], sep=separator(a.get('sep')),
-                                          header=not a.get('no_header'))          # sequences only: no labels needed
-        return {s for path in (a['path'], a.get('valid')) if path for s in read(path).sequences}
+        files = [path for path in (a['path'], a.get('valid')) if path]
+        return {s for path in files for s in _read_run_file(a, path, targets=False).sequences}
     except (OSError, ValueError, KeyError): return None                 # no args.json, or a file moved or changed
 
 # %% ../nbs/17_cli.ipynb

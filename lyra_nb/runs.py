@@ -102,6 +102,8 @@ def findings(self: InputCheck,
 
 # %% ../nbs/16_runs.ipynb
 DATA_JSON, ARGS_JSON, TRANSFORM_JSON, BASELINES_JSON = 'data.json', 'args.json', 'transform.json', 'baselines.json'
+_DATA_DEFAULTS = {'target_col': None, 'sep': None, 'no_header': False, 'pad_char': None, 'max_len': None,
+                  'classes': None, 'train_lengths': None, 'letters': None}   # fields a data.json may leave out
 
 def output_width(task: str, # one of `TASKS`
                  data: list, # the labelled SeqData sets, train first
@@ -292,8 +294,8 @@ def _write_run(out: Path, # run folder
     "Write every file of the run folder."
     model.cpu().save_pretrained(out)
     write_json(out / DATA_JSON, {'alphabet': train.alphabet.name, 'task': task, 'seq_col': 'sequence',
+                                 **_DATA_DEFAULTS,
                                  'target_col': train.target_names[0] if task in SEQUENCE_TASKS else None,
-                                 'sep': None, 'no_header': False, 'pad_char': None, 'max_len': None, 'classes': None,
                                  **training_profile(train), **(data_info or {})})
     if t is not None: write_json(out / TRANSFORM_JSON, t.to_dict())
     else: (out / TRANSFORM_JSON).unlink(missing_ok=True)
@@ -378,8 +380,7 @@ def read_data_json(path: str | Path, # a run folder's data.json
     if unknown := sorted(set(info) - set(_DATA_FIELDS)): raise ValueError(f"{path}: unknown keys {unknown}")
     if missing := [k for k in ('alphabet', 'task', 'seq_col') if k not in info]:
         raise ValueError(f"{path}: missing keys {missing}")
-    info = {'target_col': None, 'sep': None, 'pad_char': None, 'max_len': None, 'classes': None,
-            'no_header': False, 'train_lengths': None, 'letters': None, **info}
+    info = {**_DATA_DEFAULTS, **info}
     for key, types in _DATA_FIELDS.items():
         if not any(is_int(info[key]) if t is int else isinstance(info[key], t) for t in types):   # true is no int
             raise ValueError(f"{path}: {key} must be "
@@ -417,8 +418,9 @@ def load_run(run: str | Path, # run folder written by `lyra_train` or `train_run
     info = read_data_json(run / DATA_JSON, model.config)
     info['transform'] = None
     if (path := run / TRANSFORM_JSON).is_file():
-        try: info['transform'] = TargetTransform.from_dict(json.loads(path.read_text(encoding='utf-8')))
-        except (UnicodeDecodeError, ValueError, TypeError) as err:
+        fields = read_json(path, 'a valid target transform')
+        try: info['transform'] = TargetTransform.from_dict(fields)
+        except (ValueError, TypeError) as err:
             raise ValueError(f"{path} is not a valid target transform: {err}") from None
         if info['task'] != 'regression':
             raise ValueError(f"{path}: a target transform belongs to a regression run, not task {info['task']!r}")

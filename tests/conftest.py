@@ -37,7 +37,8 @@ def script_env():
     return {**os.environ, 'MPLBACKEND': 'Agg', 'OMP_NUM_THREADS': '1', 'PYTHONPATH': str(ROOT)}
 
 
-def entry_points() -> dict:
+@pytest.fixture(scope='session')
+def console_scripts() -> dict:
     "The console scripts settings.ini declares: name -> (module, function)."
     cfg = configparser.ConfigParser(delimiters=['='])
     cfg.read(ROOT / 'settings.ini')
@@ -46,11 +47,11 @@ def entry_points() -> dict:
 
 
 @pytest.fixture(scope='module')
-def command(tmp_path_factory):
+def command(tmp_path_factory, console_scripts):
     "`command(name, *args)` is the argv that runs console script `name` in a fresh interpreter."
-    bin_dir, scripts = tmp_path_factory.mktemp('bin'), entry_points()
+    bin_dir = tmp_path_factory.mktemp('bin')
     def argv(name, *args):
-        module, function = scripts[name]
+        module, function = console_scripts[name]
         script = bin_dir / name
         script.write_text(f"import sys\nfrom {module} import {function}\nsys.exit({function}())\n")
         return [sys.executable, str(script), *map(str, args)]

@@ -2,7 +2,7 @@
 CSV with a test file, predict, evaluate, and read every --help. Each command runs through conftest's `cli` fixture
 (a script file with the body of a setuptools console-script wrapper), so the test needs no `pip install`;
 `test_console_scripts_declared` checks that settings.ini declares the entry points."""
-import configparser, importlib, inspect, json
+import importlib, inspect, json
 from pathlib import Path
 
 import pandas as pd
@@ -107,12 +107,9 @@ def test_help_explains_every_option(name, cli):
             assert f'--{param}' in text, f"{name} --help lacks --{param}"
 
 
-def test_console_scripts_declared():
-    cfg = configparser.ConfigParser(delimiters=['='])
-    cfg.read(ROOT / 'settings.ini')
-    scripts = dict(s.split('=') for s in cfg['DEFAULT'].get('console_scripts', '').split())
+def test_console_scripts_declared(console_scripts):
     for name in COMMANDS:  # the entry points that turn a user's error into a message (lyra_nb.__main__)
-        assert scripts.get(name) == f'lyra_nb.__main__:{name}', (
+        assert console_scripts.get(name) == ('lyra_nb.__main__', name), (
             f"settings.ini console_scripts lacks {name}=lyra_nb.__main__:{name}")
 
 

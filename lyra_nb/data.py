@@ -197,6 +197,20 @@ class SeqData:
         return f"SeqData({', '.join(parts)}; source {self.source!r})"
 
 # %% ../nbs/08_data.ipynb
+@patch
+def with_targets(self: SeqData,
+                 targets, # new targets, (N, T) or (N,), one row per sequence
+                 names: list | None = None, # their names; None keeps the old ones if the count fits, else y0, y1, ...
+                ) -> SeqData: # a copy of `self` (ids, padding, extra columns) holding `targets`
+    "The same sequences with other targets, e.g. transformed ones."
+    out = self[np.arange(len(self))]
+    targets = np.array(targets, dtype=np.float64).reshape(len(self), -1)
+    if names is not None: out.target_names = list(names)
+    elif targets.shape[1] != len(out.target_names): out.target_names = [f'y{j}' for j in range(targets.shape[1])]
+    out.targets = targets
+    return out
+
+# %% ../nbs/08_data.ipynb
 class PairedAlphabet(Alphabet):
     "Aligned sequences `FIRST/SECOND` as one: each position has the first's channels, then the second's; '-' is a gap."
     def __init__(self,
@@ -643,9 +657,7 @@ def with_labels(data: SeqData, # sequences (any targets are replaced)
     names = [f"{data.source}: {n}" if data.source else n for n in data.names]
     y = (position_targets(labels, lengths, classes, names) if task == 'per_position'
          else structure_targets(labels, lengths, names))
-    out = data[np.arange(len(data))]
-    out.targets, out.target_names = y, [f'p{t + 1}' for t in range(y.shape[1])]
-    return out
+    return data.with_targets(y, [f'p{t + 1}' for t in range(y.shape[1])])
 
 # %% ../nbs/08_data.ipynb
 def toy_data(n: int, # number of sequences
@@ -779,9 +791,7 @@ def read_labelled(path: str | Path, # CSV/TSV with a header, FASTA or JSON lines
         if bad is not None:
             raise SequenceError(f"{path}: record {data.names[bad]}: {target_col!r} must be a finite number, "
                                 f"got {values[bad]!r}", 'bad target')
-        out = data[np.arange(len(data))]
-        out.targets, out.target_names = np.asarray(values, dtype=np.float64)[:, None], [target_col]
-        return out
+        return data.with_targets(values, [target_col])
     if _is_fasta(path):
         if task in SEQUENCE_TASKS: return read_fasta(path, alphabet, labels, pad_char, on_error, max_len)
         data = read_fasta(path, alphabet, None, pad_char, on_error, max_len)
@@ -880,18 +890,6 @@ def group_split(groups: Sequence, # one hashable group key per item, e.g. the se
 # %% ../nbs/08_data.ipynb
 TRANSFORMS = ('none', 'standardize', 'rank', 'log')
 _N_QUANTILES = 1001
-
-# %% ../nbs/08_data.ipynb
-@patch
-def with_targets(self: SeqData,
-                 targets, # new targets, (N, T) or (N,), one row per sequence
-                ) -> SeqData: # a copy of `self` (ids, padding, extra columns) holding `targets`
-    "The same sequences with other targets, e.g. transformed ones."
-    out = self[np.arange(len(self))]
-    targets = np.array(targets, dtype=np.float64).reshape(len(self), -1)
-    if targets.shape[1] != len(out.target_names): out.target_names = [f'y{j}' for j in range(targets.shape[1])]
-    out.targets = targets
-    return out
 
 # %% ../nbs/08_data.ipynb
 @dataclass

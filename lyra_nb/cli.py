@@ -18,11 +18,11 @@ from fastcore.script import Param, call_parse, store_true
 
 from .checks import is_int
 from .data import SEPARATORS, SeqData, TargetTransform, iter_sequences, read_labelled
-from .files import CorruptFileError, atomic_write, read_json
+from .files import CorruptFileError, atomic_write, read_json, write_json
 from .metrics import evaluate_task
 from .model import ENSEMBLE_MEMBER, Lyra, LyraEnsemble
 from .runs import (ARGS_JSON, InputCheck, clear_run, load_run, output_width, predict_in_units, run_files,
-                          split_valid, train_run, write_json)
+                          split_valid, train_run)
 from .structure import decode_pairs, pairs_to_dotbracket
 from .tasks import POSITION_TASKS
 from .train import (CHECKPOINT_NAME, check_data, init_distributed, make_recipe, predict, read_checkpoint,

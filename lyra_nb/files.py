@@ -4,7 +4,7 @@
 
 # %% auto 0
 __all__ = ['CHECKSUM_KEY', 'CorruptFileError', 'tensor_checksum', 'atomic_write', 'write_text_atomic', 'save_checked',
-           'load_checked', 'read_json', 'json_fields']
+           'load_checked', 'read_json', 'write_json', 'json_fields']
 
 # %% ../nbs/05_files.ipynb
 import hashlib, json, os, warnings
@@ -120,6 +120,13 @@ def read_json(path, # JSON file (UTF-8)
     path = Path(path)
     try: return json.loads(path.read_text(encoding='utf-8'), object_pairs_hook=_unique_keys)
     except (UnicodeDecodeError, ValueError) as err: raise ValueError(f"{path} is not {what}: {err}") from None
+
+def write_json(path, # file to write
+               obj, # JSON-serialisable value
+               sort_keys: bool = False, # write the keys of every object in order
+              ) -> Path: # `path`
+    "Write `obj` as indented JSON, atomically: the one way lyra_nb writes a JSON file."
+    return write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=sort_keys) + '\n')
 
 def json_fields(config, # a dataclass instance, e.g. a `LyraConfig`
                ) -> dict: # its fields, tuples as lists

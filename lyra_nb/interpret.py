@@ -22,6 +22,7 @@ from matplotlib.colors import TwoSlopeNorm
 from tqdm.auto import tqdm
 
 from .data import Alphabet, get_alphabet
+from .files import write_json
 from .model import LyraEnsemble
 from .runs import load_run
 from .s4d import S4D
@@ -438,5 +439,5 @@ def lyra_scan(
     summary = {'run': str(run), 'sequence': seq, 'length': len(seq), 'wild_type_score': scan.attrs['wild_type_score'],
                'sites': [p + 1 + offset for p in positions], 'offset': offset,
                'files': ['mutational_scan.csv', 'pairwise_epistasis.csv', *figures]}
-    (out / 'scan.json').write_text(json.dumps(summary, indent=2) + '\n')
+    write_json(out / 'scan.json', summary)
     print(json.dumps(summary, indent=2))

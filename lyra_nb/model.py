@@ -6,7 +6,6 @@
 __all__ = ['CONFIG_NAME', 'WEIGHTS_NAME', 'ENSEMBLE_MEMBER', 'LyraConfig', 'masked_mean', 'Lyra', 'optim_groups', 'LyraEnsemble']
 
 # %% ../nbs/12_model.ipynb
-import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import torch.nn as nn
 from fastcore.basics import patch
 
 from .checks import check_int, is_int, is_number
-from .files import json_fields, load_checked, read_json, save_checked, write_text_atomic
+from .files import json_fields, load_checked, read_json, save_checked, write_json
 from .heads import PairHead
 from .pgc import PGC, RMSNorm
 from .s4d import S4D, S4DKernel
@@ -287,7 +286,7 @@ def _save_pretrained(self: Lyra,
     "Write the config as JSON and the weights as checksummed safetensors, each file atomically."
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(folder / CONFIG_NAME, json.dumps(self.config.to_dict(), indent=2, sort_keys=True) + '\n')
+    write_json(folder / CONFIG_NAME, self.config.to_dict(), sort_keys=True)
     save_checked(self.state_dict(), folder / WEIGHTS_NAME)
     return folder
 

@@ -4,11 +4,11 @@
 
 # %% auto 0
 __all__ = ['DATA_JSON', 'ARGS_JSON', 'TRANSFORM_JSON', 'BASELINES_JSON', 'RUN_FILES', 'split_valid', 'training_profile',
-           'InputCheck', 'output_width', 'write_json', 'plot_outputs', 'predict_in_units', 'train_run',
-           'read_data_json', 'load_run', 'run_files', 'clear_run']
+           'InputCheck', 'output_width', 'plot_outputs', 'predict_in_units', 'train_run', 'read_data_json', 'load_run',
+           'run_files', 'clear_run']
 
 # %% ../nbs/16_runs.ipynb
-import itertools, json, math, shutil
+import itertools, math, shutil
 from collections import Counter
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from fastcore.basics import patch
 from .baselines import choose_transform, fit_baselines, variable_sites
 from .checks import check_int, is_int
 from .data import TRANSFORMS, SeqData, TargetTransform, check_pad_char, get_alphabet, group_split
-from .files import atomic_write, read_json, write_text_atomic
+from .files import atomic_write, read_json, write_json
 from .metrics import evaluate_task, plot_pair_map, task_metric, task_metrics
 from .model import CONFIG_NAME, ENSEMBLE_MEMBER, WEIGHTS_NAME, Lyra, LyraEnsemble
 from .structure import partners_to_pairs
@@ -112,12 +112,6 @@ def output_width(task: str, # one of `TASKS`
     top = int(max(np.nanmax(d.targets) for d in data))
     if task == 'multiclass': return top + 1
     return top + 1 if task == 'per_position' and top > 1 else 1
-
-def write_json(path: Path, # file to write
-               obj, # JSON-serialisable value
-              ):
-    "Write `obj` as indented JSON, atomically."
-    write_text_atomic(path, json.dumps(obj, indent=2) + '\n')
 
 def _save_figure(fig: plt.Figure, # the figure
                  path: Path, # PNG file to write

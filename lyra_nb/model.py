@@ -9,6 +9,7 @@ __all__ = ['CONFIG_NAME', 'WEIGHTS_NAME', 'ENSEMBLE_MEMBER', 'LyraConfig', 'mask
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn as nn
 from fastcore.basics import patch
@@ -18,7 +19,9 @@ from .files import json_fields, load_checked, read_json, save_checked, write_jso
 from .heads import PairHead
 from .pgc import PGC, RMSNorm
 from .s4d import S4D, S4DKernel
+from .structure import dotbracket_to_pairs
 from .tasks import POSITION_TASKS, check_task
+from .thermo import ThermoCache, probability_map, vienna
 
 # %% ../nbs/12_model.ipynb
 @dataclass
@@ -44,6 +47,7 @@ class LyraConfig:
     channel_group: int = 8 # channels per long convolution in chunked inference
     first_order: int = 0 # aligned inputs this long get a first-order term (one weight per position and letter); 0: none
     pair_sites: tuple = () # with first_order: 0-based sites of a second-order term (weight per site pair, letter pair)
+    pair_prior: bool = False # pairs only: RNAfold's pair probabilities and MFE pairs as a prior (needs ViennaRNA)
 
     def __post_init__(self):
         def bad(name, want): raise ValueError(f"LyraConfig.{name} must be {want}, got {getattr(self, name)!r}")
@@ -83,6 +87,10 @@ class LyraConfig:
                     or self.pair_sites[0] < 0 or self.pair_sites[-1] >= self.first_order):
                 raise ValueError("LyraConfig.pair_sites must be at least two increasing sites in 0..first_order-1 "
                                  f"(first_order={self.first_order}), got {list(self.pair_sites)}")
+        if not isinstance(self.pair_prior, bool): bad('pair_prior', 'true or false')
+        if self.pair_prior and (self.task != 'pairs' or self.d_input != 4):
+            raise ValueError("LyraConfig.pair_prior folds RNA: it needs task 'pairs' and d_input=4 (A, C, G, U/T), "
+                             f"got task {self.task!r} and d_input={self.d_input}")
         if self.first_order and self.pooling != 'mean':
             raise ValueError("LyraConfig.first_order adds one value per sequence: it needs a sequence task "
                              f"(pooling='mean'), not task {self.task!r}")
@@ -141,7 +149,8 @@ class Lyra(nn.Module):
                                       config.dt_max, config.fft_backend, **factory) for _ in range(config.n_s4d))
         self.dropout = nn.Dropout(config.dropout)
         if config.task == 'pairs':
-            self.decoder = PairHead(D, config.d_input, config.d_pair, **factory)  # (B, L, D) -> (B, L, L)
+            self.decoder = PairHead(D, config.d_input, config.d_pair, n_prior=2 if config.pair_prior else 0,
+                                    **factory)                          # (B, L, D) -> (B, L, L)
         else: self.decoder = nn.Linear(D, config.d_output, **factory)
         self.first_order = None
         if config.first_order:  # (B, L * d_input) -> (B, d_output), zero at the start
@@ -154,6 +163,8 @@ class Lyra(nn.Module):
             n_pairs = len(config.pair_sites) * (len(config.pair_sites) - 1) // 2
             self.second_order = nn.Linear(n_pairs * config.d_input ** 2, config.d_output, bias=False, **factory)
             nn.init.zeros_(self.second_order.weight)
+        if config.pair_prior: vienna()                                  # refuses now, not at the first batch
+        self.thermo = ThermoCache() if config.pair_prior else None      # folds by sequence: replace to share a cache
 
     def _check(self, x, mask):
         if x.ndim != 3 or x.shape[-1] != self.config.d_input:
@@ -193,7 +204,8 @@ def forward(self: Lyra,
            ) -> torch.Tensor: # (B, d_output) if pooling 'mean', (B, L, d_output) if 'none', (B, L, L) for task 'pairs'
     "Predict from a batch of encoded sequences."
     h = self.features(x, mask)                           # (B, L, D)
-    if self.config.task == 'pairs': return self.decoder(h, x, mask)   # (B, L, L) pair logits
+    if self.config.task == 'pairs':                      # (B, L, L) pair logits
+        return self.decoder(h, x, mask, self.prior_maps(x, mask) if self.config.pair_prior else None)
     if self.config.pooling == 'none':
         y = self.decoder(h)                              # (B, L, d_output)
         return y if mask is None else y * mask[..., None].to(y.dtype)  # padded positions read 0
@@ -220,6 +232,25 @@ def _pair_products(self: Lyra, x):
     s = x[:, list(self.config.pair_sites)]              # (B, S, d_input)
     i, j = torch.triu_indices(len(self.config.pair_sites), len(self.config.pair_sites), 1, device=x.device)
     return (s[:, i, :, None] * s[:, j, None, :]).flatten(1)   # (B, P, d_input, d_input) -> (B, P * d_input**2)
+
+# %% ../nbs/12_model.ipynb
+@patch
+def prior_maps(self: Lyra,
+               x: torch.Tensor, # one-hot letters A, C, G, U (or T), (B, L, 4); padding rows all zero
+               mask: torch.Tensor | None = None, # True at real positions, (B, L)
+              ) -> torch.Tensor: # (B, 2, L, L): RNAfold's pair probabilities, and 1 at its MFE pairs; 0 at padding
+    "RNAfold's pair-probability and MFE maps of each sequence in the batch, from `self.thermo`."
+    B, L, _ = x.shape
+    one_hot = ((x == 1).sum(-1) == 1) & (x.sum(-1) == 1)                # (B, L): a single letter
+    codes = torch.where(one_hot, x.argmax(-1), 4).cpu().numpy()        # (B, L): 0..3 letters, 4 for N
+    lengths = [L] * B if mask is None else mask.sum(1).tolist()
+    maps = np.zeros((B, 2, L, L), dtype=np.float32)
+    for b, n in enumerate(lengths):
+        fold = self.thermo[''.join('ACGUN'[k] for k in codes[b, :n])]
+        maps[b, 0, :n, :n] = probability_map(fold.pairs, fold.probs, n)
+        mfe = dotbracket_to_pairs(fold.structure)
+        maps[b, 1, :n, :n] = probability_map(mfe, np.ones(len(mfe), dtype=np.float32), n)
+    return torch.from_numpy(maps).to(x.device)
 
 # %% ../nbs/12_model.ipynb
 def optim_groups(model: nn.Module, # a Lyra model (or any module holding S4DKernels)

@@ -179,7 +179,7 @@ def predict(model: Lyra, # a trained model
     device = next(model.parameters()).device
     task, lengths = model.config.task, data.lengths
     batches = list(BucketBatchSampler(lengths, batch_size, shuffle=False))  # index lists, sorted by length
-    if task == 'pairs': batches = split_by_pair_budget(batches, lengths, pair_budget)  # (B, L, L) maps: cut long batches
+    if task == 'pairs': batches = split_by_pair_budget(batches, lengths, pair_budget)  # (B, L, L) maps: cut batches
     loader = DataLoader(SeqDataset(data), batch_sampler=batches, collate_fn=pad_collate)
     out = [None] * len(data) if task in POSITION_TASKS else torch.empty(len(data), model.config.d_output)
     was_training = model.training
@@ -342,8 +342,8 @@ def _train_loader(train: SeqData, # training set
                  ) -> DataLoader: # this process's batches
     "Length-bucketed batches (one process), or this process's share of DistributedSampler batches."
     if pair_budget is not None:
-        return DataLoader(SeqDataset(train), batch_sampler=PairBudgetSampler(train.lengths, batch_size, pair_budget, seed),
-                          collate_fn=pad_collate)
+        batches = PairBudgetSampler(train.lengths, batch_size, pair_budget, seed)
+        return DataLoader(SeqDataset(train), batch_sampler=batches, collate_fn=pad_collate)
     if sampler == 'bucket': return make_dataloader(train, batch_size, shuffle=True, seed=seed)
     dataset = SeqDataset(train)
     return DataLoader(dataset, batch_size=batch_size // world, collate_fn=pad_collate,
@@ -641,7 +641,7 @@ def fit(model: Lyra, # trained in place; ends with the weights of the best valid
         start = time.perf_counter()
         row = run.record(epoch, run.train_epoch(epoch), start)
         run.save_checkpoint(epoch)
-        bar.update()                                                    # counted here, so a last or early-stopping epoch shows
+        bar.update()                                           # counted here: a last or early-stopping epoch shows
         bar.set_postfix(train_loss=f"{row['train_loss']:.4f}",
                         **{f'valid_{run.metric}': f"{row[f'valid_{run.metric}']:.4f}"})
         if run.done: break

@@ -6,7 +6,7 @@
 __all__ = ['COMMANDS', 'USER_ERRORS', 'run_command', 'lyra_train', 'lyra_predict', 'lyra_evaluate', 'lyra_scan', 'main']
 
 # %% ../nbs/19_main.ipynb
-import sys
+import sys, warnings
 
 from . import cli, interpret
 
@@ -22,12 +22,16 @@ def run_command(name: str, # a key of `COMMANDS`
     "Run a command as its user does: a user error is two lines on stderr, not a traceback (unless `--debug`)."
     debug = '--debug' in argv
     sys.argv = [prog, *(a for a in argv if a != '--debug')]
+    shown = warnings.showwarning
+    if not debug: warnings.showwarning = lambda message, *args, **kwargs: print(f"{prog}: warning: {message}",
+                                                                               file=sys.stderr)
     try: COMMANDS[name]()
     except USER_ERRORS as err:
         if debug: raise
         print(f"{prog}: error: {err}", file=sys.stderr)
         print(f"{prog}: `{prog} --help` lists the options; --debug shows where the error arose", file=sys.stderr)
         return 2
+    finally: warnings.showwarning = shown
     return 0
 
 # %% ../nbs/19_main.ipynb

@@ -682,7 +682,7 @@ def read_fasta(path: str | Path, # FASTA file, optionally gzipped (.gz); or thre
             except SequenceError as err:
                 where = (f"{path}, line {body[1][0]} (labels of record {name!r}, three-line FASTA)" if three
                          else f"{labels}, line {i + 1} (label of record {name!r})")
-                _handle(err, where, line_no, on_error, skipped)
+                _handle(err, where, body[1][0] if three else line_no, on_error, skipped)
                 continue
         rows.append((seq, y, name, (left, right), []))
     target_names = ['label'] if labelled and task in SEQUENCE_TASKS else []

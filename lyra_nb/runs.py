@@ -24,7 +24,7 @@ from .files import atomic_write, read_json, write_json
 from .metrics import evaluate_task, plot_pair_map, task_metric, task_metrics
 from .model import CONFIG_NAME, ENSEMBLE_MEMBER, WEIGHTS_NAME, Lyra, LyraEnsemble
 from .structure import partners_to_pairs
-from .tasks import POSITION_TASKS, SEQUENCE_TASKS, check_task
+from .tasks import POSITION_TASKS, SEQUENCE_TASKS, check_task, parse_classes
 from .train import (CHECKPOINT_NAME, additive_start, default_device, fit, plot_history, plot_predictions,
                            predict, world_and_rank)
 
@@ -107,11 +107,12 @@ _DATA_DEFAULTS = {'target_col': None, 'sep': None, 'no_header': False, 'pad_char
 
 def output_width(task: str, # one of `TASKS`
                  data: list, # the labelled SeqData sets, train first
-                ) -> int: # d_output: 1, or 1 + the largest class index (multiclass; per_position labels beyond 0/1)
-    "The model's output width for `task`."
-    top = int(max(np.nanmax(d.targets) for d in data))
-    if task == 'multiclass': return top + 1
-    return top + 1 if task == 'per_position' and top > 1 else 1
+                 classes: str | list | None = None, # the class names, when given (`parse_classes`): all get an output
+                ) -> int: # d_output: 1, or the number of classes (multiclass; per_position labels beyond 0/1)
+    "The model's output width for `task`: the classes named, or 1 + the largest class index seen."
+    n = max(int(max(np.nanmax(d.targets) for d in data)) + 1, len(parse_classes(classes) or ()))
+    if task == 'multiclass': return n
+    return n if task == 'per_position' and n > 2 else 1
 
 def _save_figure(fig: plt.Figure, # the figure
                  path: Path, # PNG file to write
@@ -322,6 +323,7 @@ def train_run(out: str | Path, # run folder to write (created; its files are rep
               baselines: bool = True, # fit the reference models of `fit_baselines` on the same split
               time_limit: float | None = None, # seconds for all of training, shared equally by the ensemble's members
               verbose: bool = False, # print the transform choice and the comparison with the baselines
+              keep_checkpoint: bool = False, # keep the checkpoints once the run is written (default: removed)
               **fit_kwargs, # `FitConfig` fields for `fit`: epochs, batch_size, lr, patience, device, disable, ...
              ) -> dict: # the contents of metrics.json
     "Train Lyra (or an ensemble), pick each epoch on `valid`, score `test` once beside the baselines, write the folder."
@@ -337,7 +339,8 @@ def train_run(out: str | Path, # run folder to write (created; its files are rep
               else (train.with_targets(t(train.targets)), valid.with_targets(t(valid.targets))))
     terms = _explicit_terms(train, valid, task, first_order, max_pair_features, say)
     model, results = _train_members(out, *scaled, task, seed, ensemble, model_kwargs or {}, terms,
-                                    output_width(task, [train, valid]), resume, time_limit, say, fit_kwargs)
+                                    output_width(task, [train, valid], (data_info or {}).get('classes')), resume,
+                                    time_limit, say, fit_kwargs)
     result = results[0]
     kept = lambda r: r.best_epoch if fit_kwargs.get('restore_best', True) else len(r.history)
     metrics = {'task': task, 'metric': result.metric, 'best_epoch': result.best_epoch, 'epoch_kept': kept(result),
@@ -356,6 +359,9 @@ def train_run(out: str | Path, # run folder to write (created; its files are rep
     say(metrics['summary'])
     say(f"writing the run folder {out}")
     _write_run(out, model, results, train, task, t, data_info, table, baselines, metrics, shown)
+    if not keep_checkpoint:                                             # finished: nothing left to resume
+        folders = [out] if ensemble == 1 else [out / ENSEMBLE_MEMBER.format(k) for k in range(ensemble)]
+        for folder in folders: (folder / CHECKPOINT_NAME).unlink(missing_ok=True)
     return metrics
 
 # %% ../nbs/16_runs.ipynb
@@ -422,7 +428,8 @@ def load_run(run: str | Path, # run folder written by `lyra_train` or `train_run
 
 # %% ../nbs/16_runs.ipynb
 RUN_FILES = (CONFIG_NAME, WEIGHTS_NAME, CHECKPOINT_NAME, DATA_JSON, ARGS_JSON, TRANSFORM_JSON, BASELINES_JSON,
-             'history.json', 'history.csv', 'metrics.json', 'learning_curve.png', 'predicted_vs_measured.png')
+             'history.json', 'history.csv', 'metrics.json', 'learning_curve.png', 'predicted_vs_measured.png',
+             'skipped.csv')
 
 def run_files(out: str | Path, # a run folder
              ) -> list: # paths: the run's files, its member folders, and lyra_evaluate's reports
@@ -430,7 +437,7 @@ def run_files(out: str | Path, # a run folder
     out = Path(out)
     found = [out / name for name in RUN_FILES if (out / name).is_file()]
     found += sorted(p for p in out.glob(ENSEMBLE_MEMBER.format('*')) if p.is_dir())
-    return found + sorted(out.glob('evaluate_*.json'))
+    return found + sorted(out.glob('evaluate_*.json')) + sorted(out.glob('evaluate_*.skipped.csv'))
 
 def clear_run(out: str | Path, # a run folder
              ) -> list: # the paths removed

@@ -30,9 +30,8 @@ def test_train_writes_run_folder(run):
     tmp, out = run
     folder = tmp / 'run'
     assert sorted(p.name for p in folder.iterdir()) == sorted([
-        'config.json', 'model.safetensors', 'data.json', 'args.json', 'checkpoint.safetensors', 'history.json',
-        'history.csv', 'metrics.json', 'learning_curve.png', 'predicted_vs_measured.png', 'baselines.json',
-        'transform.json'])
+        'config.json', 'model.safetensors', 'data.json', 'args.json', 'history.json', 'history.csv', 'metrics.json',
+        'learning_curve.png', 'predicted_vs_measured.png', 'baselines.json', 'transform.json'])   # no checkpoint left
     config = json.loads((folder / 'config.json').read_text())
     assert (config['d_input'], config['d_output'], config['bidirectional'], config['dropout']) == (4, 1, True, 0.1)
     info = json.loads((folder / 'data.json').read_text())
@@ -230,3 +229,208 @@ def test_file_without_a_header_line(tmp_path, cli, toy_csv):
     assert json.loads((tmp_path / 'run' / 'metrics.json').read_text())['n_train'] == 48   # every line is a record
     cli('lyra_predict', tmp_path / 'run', tmp_path / 'bare.csv', '--out', tmp_path / 'pred.csv')   # the run's way
     assert len(pd.read_csv(tmp_path / 'pred.csv')) == 60
+
+
+# Issue 13's reading options, each through the real commands. A tiny model and one epoch: these check what is read,
+# refused, reported and written, not what is learned.
+TINY = ('--epochs', 1, '--d_model', 8, '--d_state', 8, '--no_baselines', '--quiet')
+
+
+def refused(out, *named):
+    "A user error: exit status 2, no traceback, `error:` naming everything in `named` (file, line, option, fix)."
+    assert out.returncode == 2, (out.returncode, out.stderr[-800:])
+    assert 'Traceback' not in out.stderr, out.stderr
+    error = out.stderr.strip().splitlines()[0]
+    assert ': error: ' in error, out.stderr
+    for word in named: assert word in error, (word, error)
+    return error
+
+
+def warned(out, prog):
+    "The `prog: warning:` lines of a command's stderr."
+    return [l for l in out.stderr.splitlines() if l.startswith(f'{prog}: warning: ')]
+
+
+def test_on_error_skip_reports_every_skipped_record(tmp_path, cli, toy_csv):
+    "--on_error skip leaves bad records out of train, predict and evaluate, each listed in a report beside the output."
+    toy_csv(tmp_path / 'good.csv', 60, seed=1)
+    lines = (tmp_path / 'good.csv').read_text().splitlines()
+    lines[3] = 'bad_3,ACGXT,0.5'                                     # line 4: a bad letter
+    lines[7] = 'bad_7,ACGT,high'                                    # line 8: a bad target
+    (tmp_path / 'messy.csv').write_text('\n'.join(lines) + '\n')
+    args = ('--seq_col', 'seq', '--target_col', 'y', '--alphabet', 'dna', *TINY)
+    stopped = cli('lyra_train', tmp_path / 'messy.csv', '--out', tmp_path / 'no', *args, ok=False)
+    refused(stopped, 'messy.csv, line 4', "column 'seq'", "unknown letter 'X'")
+    assert not (tmp_path / 'no').exists()
+    train = cli('lyra_train', tmp_path / 'messy.csv', '--out', tmp_path / 'run', *args, '--on_error', 'skip',
+                '--test', tmp_path / 'messy.csv')
+    report = pd.read_csv(tmp_path / 'run' / 'skipped.csv')
+    assert list(report.columns) == ['file', 'line', 'reason', 'message']
+    assert report.line.tolist() == [4, 8, 4, 8] and report.reason.tolist() == ['unknown letter', 'bad target'] * 2
+    assert all(f.endswith('messy.csv') for f in report.file) and "non-numeric target 'high'" in report.message[1]
+    [line] = warned(train, 'lyra_train')
+    assert 'skipped 4 of 120 records of messy.csv (2 ' in line and '2 unknown letter' in line and '2 bad target' in line
+    assert str(tmp_path / 'run' / 'skipped.csv') in line and 'Traceback' not in train.stderr
+    metrics = json.loads((tmp_path / 'run' / 'metrics.json').read_text())
+    assert metrics['n_train'] + metrics['n_valid'] == 58 and metrics['n_test'] == 58
+    assert json.loads((tmp_path / 'run' / 'args.json').read_text())['on_error'] == 'skip'
+
+    pred = cli('lyra_predict', tmp_path / 'run', tmp_path / 'messy.csv', '--out', tmp_path / 'pred.csv',
+               '--on_error', 'skip')
+    assert len(pd.read_csv(tmp_path / 'pred.csv')) == 59 and 'wrote 59 predictions' in pred.stdout
+    assert pd.read_csv(tmp_path / 'pred.skipped.csv').line.tolist() == [4]     # predict reads no target
+    assert any('skipped 1 of 60 records' in l and 'pred.skipped.csv' in l for l in warned(pred, 'lyra_predict'))
+    cli('lyra_predict', tmp_path / 'run', tmp_path / 'good.csv', '--out', tmp_path / 'pred.csv')
+    assert not (tmp_path / 'pred.skipped.csv').exists()                         # no stale list beside new output
+    refused(cli('lyra_predict', tmp_path / 'run', tmp_path / 'messy.csv', '--out', tmp_path / 'p2.csv', ok=False),
+            'messy.csv, line 4')
+    assert not (tmp_path / 'p2.csv').exists()
+
+    ev = cli('lyra_evaluate', tmp_path / 'run', tmp_path / 'messy.csv', '--on_error', 'skip')
+    scores = json.loads((tmp_path / 'run' / 'evaluate_messy.csv.json').read_text())
+    assert (scores['n'], scores['n_skipped']) == (58, 2)
+    assert len(pd.read_csv(tmp_path / 'run' / 'evaluate_messy.csv.skipped.csv')) == 2
+    assert any('evaluate_messy.csv.skipped.csv' in l for l in warned(ev, 'lyra_evaluate'))
+    refused(cli('lyra_evaluate', tmp_path / 'run', tmp_path / 'messy.csv', '--on_error', 'ignore', ok=False),
+            '--on_error takes raise', 'skip')
+
+
+def three_line(path, records, tail='\n\n\n'):
+    "Write (id, sequence, labels) records as a three-line file, ending in blank lines like the disorder sets."
+    path.write_text(''.join(f'>{i}\n{s}\n{l}\n' for i, s, l in records) + tail)
+    return path
+
+
+def disorder_records(n, seed=0):
+    "Toy per-residue records: a protein and a JSON list of 0/1 labels (1 on D, E, K, R)."
+    rng = __import__('numpy').random.default_rng(seed)
+    seqs = [''.join(rng.choice(list('ACDEFGHIKLMNPQRSTVWY'), int(rng.integers(8, 16)))) for _ in range(n)]
+    return [(f'p{k}', s, json.dumps([int(c in 'DEKR') for c in s])) for k, s in enumerate(seqs)]
+
+
+def test_three_line_per_residue_file(tmp_path, cli):
+    "The >id / sequence / label-list format trains, predicts and evaluates; its errors name the line and the format."
+    path = three_line(tmp_path / 'disorder.txt', disorder_records(40))
+    cli('lyra_train', path, '--task', 'per_position', '--out', tmp_path / 'run', *TINY)
+    metrics = json.loads((tmp_path / 'run' / 'metrics.json').read_text())
+    assert metrics['n_train'] + metrics['n_valid'] == 40 and metrics['metric'] == 'auroc'
+    cli('lyra_predict', tmp_path / 'run', path, '--out', tmp_path / 'pred.csv')
+    pred = pd.read_csv(tmp_path / 'pred.csv')
+    assert pred.sequence.tolist() == [s for _, s, _ in disorder_records(40)]      # the label lines are not sequence
+    cli('lyra_evaluate', tmp_path / 'run', path, '--out', tmp_path / 'eval.json')
+    assert json.loads((tmp_path / 'eval.json').read_text())['n'] == 40
+
+    records = disorder_records(4)
+    records[2] = ('p2', records[2][1], json.dumps([-1] * len(records[2][1])))     # -1 meant as "unlabelled"
+    minus = three_line(tmp_path / 'minus.txt', records)
+    refused(cli('lyra_train', minus, '--task', 'per_position', '--out', tmp_path / 'x', *TINY, ok=False),
+            'minus.txt, line 9', "record 'p2'", 'three-line FASTA', 'label -1 at position 1 is not a class index',
+            'null in a JSON list', "'?' in a string of labels")
+    wrapped = tmp_path / 'wrapped.txt'
+    wrapped.write_text(path.read_text().replace('\n>p1\n', '\n>p1\nMK\n', 1))
+    refused(cli('lyra_train', wrapped, '--task', 'per_position', '--out', tmp_path / 'x', *TINY, ok=False),
+            'wrapped.txt, line 4', "record 'p1'", '3 lines after the header', 'taken for three-line FASTA')
+    plain = tmp_path / 'plain.fa'
+    plain.write_text(''.join(f'>{i}\n{s}\n' for i, s, _ in records))
+    refused(cli('lyra_train', plain, '--task', 'per_position', '--out', tmp_path / 'x', *TINY, ok=False),
+            'plain.fa has no targets: it was read as FASTA', '--labels', 'three-line FASTA')
+
+
+def test_unlabelled_marker_and_class_indices(tmp_path, cli, run):
+    "-1 is refused where it is read, naming the line and the markers that mean unlabelled; --help says them too."
+    (tmp_path / 'pos.csv').write_text('sequence,target\nMKVLA,"[0, 1, 0, 0, 1]"\nMKV,"[1, -1, 0]"\n')
+    refused(cli('lyra_train', tmp_path / 'pos.csv', '--task', 'per_position', '--out', tmp_path / 'x', *TINY, ok=False),
+            "pos.csv, line 3, column 'target'", 'label -1 at position 2 is not a class index', 'null', "'?'")
+    (tmp_path / 'three.csv').write_text('sequence,target\nMKVLA,NNY?N\nMKV,"[0, 1, 2]"\n')     # classes N, Y: 0, 1
+    refused(cli('lyra_train', tmp_path / 'three.csv', '--task', 'per_position', '--classes', 'NY', '--out',
+                tmp_path / 'x', *TINY, ok=False), "three.csv, line 3", 'label 2 at position 3 is not a class index',
+            'for the classes N, Y')
+    tmp, _ = run
+    (tmp_path / 'minus_one.csv').write_text('seq,y\nACGTAC,1\nACGGT,-1\n')       # a binary label of -1
+    bin_run = tmp_path / 'bin'
+    (tmp_path / 'bin.csv').write_text('seq,y\n' + ''.join(f'{s},{i % 2}\n' for i, s in enumerate(distinct_dna(40))))
+    cli('lyra_train', tmp_path / 'bin.csv', '--task', 'binary', '--seq_col', 'seq', '--target_col', 'y',
+        '--alphabet', 'dna', '--out', bin_run, *TINY)
+    error = refused(cli('lyra_evaluate', bin_run, tmp_path / 'minus_one.csv', ok=False),
+                    "minus_one.csv, line 3, column 'y'", "binary label '-1' is not 0 or 1", '--on_error skip')
+    assert 'auroc' not in error                                    # refused when read, not after predicting
+    for name in ('lyra_train', 'lyra_evaluate'):
+        text = squash(cli(name, '--help').stdout)
+        assert squash("'?' in a string of labels") in text and 'null' in text, name
+    assert squash('never -1') in squash(cli('lyra_train', '--help').stdout)
+
+
+def distinct_dna(n):
+    "n different DNA sequences of 6 to 11 letters, the same every time."
+    rng, seqs = __import__('numpy').random.default_rng(7), {}
+    while len(seqs) < n: seqs[''.join(rng.choice(list('ACGT'), int(rng.integers(6, 12))))] = None
+    return list(seqs)
+
+
+def test_binary_labels_as_two_names(tmp_path, cli):
+    "yes/no labels: without --classes the message says how to name them; with --classes no,yes they train and predict."
+    words, seqs = ['no', 'yes'] * 20, distinct_dna(40)
+    (tmp_path / 'yn.csv').write_text('seq,label\n' + ''.join(f'{s},{w}\n' for s, w in zip(seqs, words)))
+    args = ('--task', 'binary', '--seq_col', 'seq', '--target_col', 'label', '--alphabet', 'dna', *TINY)
+    refused(cli('lyra_train', tmp_path / 'yn.csv', '--out', tmp_path / 'x', *args, ok=False),
+            "yn.csv, line 2, column 'label'", "binary label 'no' is not 0 or 1", '--classes no,yes', 'class 0')
+    refused(cli('lyra_train', tmp_path / 'yn.csv', '--out', tmp_path / 'x', *args, '--classes', 'no,yes,maybe',
+                ok=False), 'a binary task has two classes')
+    cli('lyra_train', tmp_path / 'yn.csv', '--out', tmp_path / 'run', *args, '--classes', 'no,yes')
+    assert json.loads((tmp_path / 'run' / 'data.json').read_text())['classes'] == 'no,yes'
+    cli('lyra_predict', tmp_path / 'run', tmp_path / 'yn.csv', '--out', tmp_path / 'pred.csv')
+    pred = pd.read_csv(tmp_path / 'pred.csv')
+    assert list(pred.columns) == ['id', 'sequence', 'logit', 'probability', 'class']
+    assert set(pred['class']) <= {'no', 'yes'}
+    cli('lyra_evaluate', tmp_path / 'run', tmp_path / 'yn.csv', '--out', tmp_path / 'eval.json')
+    assert json.loads((tmp_path / 'eval.json').read_text())['n'] == 40
+
+
+def test_split_column(tmp_path, cli, toy_csv):
+    "--split_col set,validation reads FLIP's split; a bad value names its line; --test beside it is refused."
+    toy_csv(tmp_path / 'toy.csv', 80, seed=1)
+    frame = pd.read_csv(tmp_path / 'toy.csv')
+    frame['set'] = ['test' if k % 4 == 0 else 'train' for k in range(80)]
+    frame['validation'] = [k % 4 == 1 for k in range(80)]
+    frame.to_csv(tmp_path / 'flip.csv', index=False)
+    args = ('--seq_col', 'seq', '--target_col', 'y', '--alphabet', 'dna', *TINY)
+    cli('lyra_train', tmp_path / 'flip.csv', '--split_col', 'set,validation', '--out', tmp_path / 'run', *args)
+    metrics = json.loads((tmp_path / 'run' / 'metrics.json').read_text())
+    assert (metrics['n_train'], metrics['n_valid'], metrics['n_test']) == (40, 20, 20)
+    frame.loc[5, 'set'] = 'training'                                            # line 7
+    frame.to_csv(tmp_path / 'bad.csv', index=False)
+    refused(cli('lyra_train', tmp_path / 'bad.csv', '--split_col', 'set,validation', '--out', tmp_path / 'x', *args,
+                ok=False), "bad.csv, line 7, column 'set'", "split 'training' is not one of train, valid",
+            'validation', 'test')
+    refused(cli('lyra_train', tmp_path / 'flip.csv', '--split_col', 'set', '--test', tmp_path / 'toy.csv',
+                '--out', tmp_path / 'x', *args, ok=False), '--split_col set', 'does not combine with --valid or --test')
+    refused(cli('lyra_train', tmp_path / 'flip.csv', '--split_col', 'fold', '--out', tmp_path / 'x', *args, ok=False),
+            "no column 'fold'")
+
+
+def test_predictions_keep_the_sequence_as_given(run, cli):
+    "RNA U (and lower case) under a DNA model: the output's sequence column is the input's, not the model's reading."
+    tmp, _ = run
+    (tmp / 'rna.csv').write_text('seq\nACGUACGUAC\nuuagcaguca\nACGTACGTAC\n')
+    cli('lyra_predict', tmp / 'run', tmp / 'rna.csv', '--out', tmp / 'rna_pred.csv')
+    pred = pd.read_csv(tmp / 'rna_pred.csv')
+    assert pred.sequence.tolist() == ['ACGUACGUAC', 'uuagcaguca', 'ACGTACGTAC']
+    assert pred.prediction[0] == pytest.approx(pred.prediction[2], abs=1e-6)   # U read as T
+
+
+def test_finished_run_has_no_checkpoint_to_resume(run, cli, tmp_path, toy_csv):
+    "A finished run's checkpoints are removed (kept with --keep_checkpoint); --resume on it says it is finished."
+    tmp, _ = run
+    assert not (tmp / 'run' / 'checkpoint.safetensors').exists()
+    error = refused(cli('lyra_train', '--resume', tmp / 'run', ok=False), 'holds a finished run',
+                    'nothing to resume', '--overwrite')
+    assert 'checkpoint' in error
+    toy_csv(tmp_path / 'a.csv', 60, seed=1)
+    args = ('--seq_col', 'seq', '--target_col', 'y', '--alphabet', 'dna', *TINY)
+    cli('lyra_train', tmp_path / 'a.csv', '--out', tmp_path / 'ens', *args, '--ensemble', 2)
+    assert not list((tmp_path / 'ens').rglob('checkpoint.safetensors'))          # members' too
+    cli('lyra_train', tmp_path / 'a.csv', '--out', tmp_path / 'kept', *args, '--keep_checkpoint')
+    assert (tmp_path / 'kept' / 'checkpoint.safetensors').is_file()
+    cli('lyra_train', '--resume', tmp_path / 'kept', '--quiet')                   # kept: rescored, written again
+    cli('lyra_train', tmp_path / 'a.csv', '--out', tmp_path / 'kept', *args, '--overwrite')
+    assert not (tmp_path / 'kept' / 'checkpoint.safetensors').exists()

@@ -19,7 +19,8 @@ py_versions = '3.10 3.11 3.12 3.13'.split()
 lic = licenses[cfg['license'].lower()]
 min_python = cfg['min_python']
 requirements = cfg.get('requirements', '').split()
-dev_requirements = cfg.get('dev_requirements', '').split()
+# Each `<name>_requirements` key of settings.ini (dev, rna, ...) is an extra: pip install "lyra_nb[<name>]".
+extras = {k.removesuffix('_requirements'): v.split() for k, v in cfg.items() if k.endswith('_requirements')}
 console_scripts = cfg.get('console_scripts', '').split()
 
 setuptools.setup(
@@ -41,7 +42,7 @@ setuptools.setup(
     include_package_data=True,
     package_data={'lyra_nb': ['data/*']},
     install_requires=requirements,
-    extras_require={'dev': dev_requirements},
+    extras_require=extras,
     dependency_links=cfg.get('dep_links', '').split(),
     python_requires='>=' + min_python,
     long_description=open('README.md', encoding='utf-8').read(),

@@ -1,7 +1,9 @@
-"""The package's reading order, checked: every module of lyra_nb is exported by one numbered notebook, and
+"""The package's reading order, checked: every module of lyra_nb is exported by one numbered notebook (an
+insert takes a letter: 06a_thermo comes after 06 and before 07), and
 
 1. a module imports only modules exported by notebooks numbered before its own (so there are no circles);
-2. package modules are imported at the top of a module, never inside a function or class;
+2. package modules are imported at the top of a module, never inside a function or class (other packages may be:
+   an optional dependency such as ViennaRNA's `RNA` is imported where it is used);
 3. no module imports another module's `_private` names.
 
 Run from the repository root: `python tools/check_imports.py`. Prints each violation and exits 1 if there is any."""
@@ -9,14 +11,19 @@ import ast, re, sys
 from pathlib import Path
 
 PACKAGE = Path('lyra_nb')
-SOURCE = re.compile(r'File to edit: \.\./nbs/(\d+)_\w+\.ipynb')
+SOURCE = re.compile(r'File to edit: \.\./nbs/(\d+)([a-z]?)_\w+\.ipynb')  # 06a_thermo: an insert after 06
 
 
-def notebook_number(path: Path) -> int:
-    "The number of the notebook that exports `path`, read from nbdev's header."
+def notebook_number(path: Path) -> tuple: # (number, letter): 06 < 06a < 06b < 07
+    "The number (and insert letter) of the notebook that exports `path`, read from nbdev's header."
     m = SOURCE.search(path.read_text(encoding='utf-8')[:500])
     if not m: raise SystemExit(f"{path}: no 'File to edit: ../nbs/NN_name.ipynb' header; is it exported by nbdev?")
-    return int(m.group(1))
+    return int(m.group(1)), m.group(2)
+
+
+def label(number: tuple) -> str: # '06a'
+    "A notebook number as its file name writes it."
+    return f"{number[0]:02d}{number[1]}"
 
 
 def package_imports(tree: ast.Module, module: str) -> list:
@@ -53,8 +60,8 @@ def violations(package: Path = PACKAGE, # the package folder
             if not at_top:
                 problems.append(f"{where}: imports lyra_nb.{target} inside a function or class; import at the top")
             if number[target] >= number[m]:
-                problems.append(f"{where}: lyra_nb.{m} (notebook {number[m]:02d}) imports lyra_nb.{target} "
-                                f"(notebook {number[target]:02d}); "
+                problems.append(f"{where}: lyra_nb.{m} (notebook {label(number[m])}) imports lyra_nb.{target} "
+                                f"(notebook {label(number[target])}); "
                                 "a module may import only modules of earlier notebooks")
             if private := [n for n in names if n.startswith('_')]:
                 problems.append(f"{where}: imports private names {private} from lyra_nb.{target}")

@@ -4,8 +4,8 @@
 
 # %% auto 0
 __all__ = ['FEATURE_KINDS', 'onehot_features', 'variable_sites', 'pair_features', 'kmer_features', 'Features', 'RidgeBaseline',
-           'LogisticBaseline', 'majority_logits', 'TransformChoice', 'choose_transform', 'fit_baselines', 'CNNConfig',
-           'CNN', 'TransformerConfig', 'sinusoidal_positions', 'TransformerModel']
+           'LogisticBaseline', 'majority_logits', 'TransformChoice', 'choose_transform', 'fit_baselines',
+           'rnafold_logits', 'CNNConfig', 'CNN', 'TransformerConfig', 'sinusoidal_positions', 'TransformerModel']
 
 # %% ../nbs/14_baselines.ipynb
 import math
@@ -21,7 +21,9 @@ from sklearn.model_selection import KFold
 from .data import SeqData, TargetTransform
 from .metrics import evaluate_task, primary_metric, spearman
 from .model import masked_mean
+from .structure import dotbracket_to_pairs
 from .tasks import SEQUENCE_TASKS, check_task
+from .thermo import ThermoCache, probability_map, vienna
 
 # %% ../nbs/14_baselines.ipynb
 def onehot_features(data: SeqData, # sequences to encode
@@ -265,13 +267,14 @@ def choose_transform(train: SeqData, # training sequences with one target column
 def fit_baselines(train: SeqData, # training sequences with one target column
                   valid: SeqData, # validation set: chooses each model's penalty
                   test: SeqData | None = None, # scored once with each chosen model
-                  task: str = 'regression', # 'regression', 'binary' or 'multiclass'; the position tasks have none yet
+                  task: str = 'regression', # 'regression', 'binary', 'multiclass' or 'pairs'; per_position has none yet
                   transform: TargetTransform | None = None, # regression: fitted on `train`'s targets; None: 'none'
                   max_pair_features: int = 20_000, # pairwise ridge only below this many pair features
                   n_classes: int | None = None, # multiclass: number of classes; default 1 + the largest label
                  ) -> dict: # name -> {'settings', 'valid', 'test'} or {'skipped': reason}
     "Fit the reference models that suit `task` on the given split, and score validation and test once."
     check_task(task)
+    if task == 'pairs': return _rnafold_baseline(valid, test)
     if task not in SEQUENCE_TASKS: return {}
     sets = [d for d in (train, valid, test) if d is not None]
     length = int(max(d.lengths.max() for d in sets))
@@ -300,6 +303,38 @@ def fit_baselines(train: SeqData, # training sequences with one target column
     score('majority', {'rate': float(np.bincount(train.targets[:, 0].astype(int)).max() / len(train))},
           lambda d: majority_logits(train, len(d), task, None if task == 'binary' else n))
     return out
+
+# %% ../nbs/14_baselines.ipynb
+def rnafold_logits(data: SeqData, # RNA or DNA sequences
+                   cache: ThermoCache | None = None, # RNAfold's folds by sequence; None: a new cache in memory
+                   kind: str = 'mfe', # 'mfe': +10 at the MFE pairs, -10 elsewhere; 'probabilities': their log-odds
+                  ) -> list: # N (L_i, L_i) float32 pair logits, as `predict` returns for a pair model
+    "RNAfold's structures as pair logits."
+    if kind not in ('mfe', 'probabilities'): raise ValueError(f"kind must be 'mfe' or 'probabilities', got {kind!r}")
+    cache, out = ThermoCache() if cache is None else cache, []
+    for s in data.sequences:
+        fold = cache[s]
+        if kind == 'probabilities':
+            out.append(torch.logit(torch.from_numpy(probability_map(fold.pairs, fold.probs, len(s))), eps=1e-4))
+            continue
+        z, p = torch.full((len(s), len(s)), -10.0), dotbracket_to_pairs(fold.structure)
+        z[p[:, 0], p[:, 1]] = z[p[:, 1], p[:, 0]] = 10.0
+        out.append(z)
+    return out
+
+# %% ../nbs/14_baselines.ipynb
+def _rnafold_baseline(valid: SeqData, test: SeqData | None, # the sets to score
+                     ) -> dict: # {'rnafold': {'settings', 'valid', 'test'}} or {'rnafold': {'skipped': reason}}
+    "RNAfold's MFE structures scored like a pair model's maps."
+    if valid.alphabet.name not in ('rna', 'dna'):
+        return {'rnafold': {'skipped': f"RNAfold folds RNA or DNA, not {valid.alphabet.name!r} sequences"}}
+    try: version = vienna().__version__
+    except ImportError as err: return {'rnafold': {'skipped': str(err)}}
+    cache = ThermoCache()
+    row = {'settings': {'structure': 'minimum free energy', 'vienna': version},
+           'valid': evaluate_task('pairs', valid.targets, rnafold_logits(valid, cache))}
+    if test is not None: row['test'] = evaluate_task('pairs', test.targets, rnafold_logits(test, cache))
+    return {'rnafold': row}
 
 # %% ../nbs/14_baselines.ipynb
 @dataclass

@@ -178,6 +178,8 @@ def test_training_says_why_it_stopped(tmp_path, cli, toy_csv):
     assert 'scoring the chosen model on validation' in out.stdout and 'writing the run folder' in out.stdout
     still = cli(*args, '--out', tmp_path / 'still', '--lr', 0)                  # nothing learns: the metric never moves
     assert 'never separated the validation set' in still.stderr, still.stderr[-500:]
+    assert any(l.startswith('lyra_train: warning: the validation spearman was') for l in still.stderr.splitlines())
+    assert 'UserWarning' not in still.stderr                                 # a warning is one line, not Python's two
     bad = cli(*args, '--out', tmp_path / 'bad', '--threads', 0, ok=False)
     assert bad.returncode == 2 and 'threads must be a positive integer, got 0' in bad.stderr
 

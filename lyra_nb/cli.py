@@ -4,7 +4,7 @@
 
 # %% auto 0
 __all__ = ['SKIPPED_COLUMNS', 'parse_duration', 'parse_numbers', 'check_on_error', 'separator', 'balanced_weights',
-           'write_skipped', 'lyra_train', 'predict_csv', 'lyra_predict', 'lyra_evaluate']
+           'pair_prior_choice', 'write_skipped', 'lyra_train', 'predict_csv', 'lyra_predict', 'lyra_evaluate']
 
 # %% ../nbs/17_cli.ipynb
 import inspect, json, math, re, sys, warnings
@@ -26,6 +26,7 @@ from .runs import (ARGS_JSON, InputCheck, clear_run, load_run, output_width, pre
                           split_valid, train_run)
 from .structure import decode_pairs, pairs_to_dotbracket
 from .tasks import POSITION_TASKS, parse_classes
+from .thermo import vienna
 from .train import (CHECKPOINT_NAME, check_data, init_distributed, make_recipe, predict, read_checkpoint,
                            set_threads)
 
@@ -173,6 +174,26 @@ def balanced_weights(task: str, # one of `TASKS`
     return None, weights.tolist(), f"n / (C n_c) over {len(y):,} training labels"
 
 # %% ../nbs/17_cli.ipynb
+def pair_prior_choice(choice: str, # --pair_prior: 'auto', 'on' or 'off'
+                      task: str, # the run's task
+                      alphabet: str, # the run's alphabet name
+                     ) -> tuple: # (use the prior, why)
+    "Whether a run's pair model reads RNAfold's pair probabilities, and why."
+    if choice not in ('auto', 'on', 'off'): raise ValueError(f"--pair_prior takes auto, on or off, got {choice!r}")
+    if task != 'pairs':
+        if choice == 'on': raise ValueError(f"--pair_prior on is for --task pairs, not {task!r}")
+        return False, f"off: task {task!r} has no pair maps"
+    if choice == 'off': return False, 'given'
+    if alphabet not in ('rna', 'dna'):
+        if choice == 'on': raise ValueError(f"--pair_prior on folds RNA or DNA, not --alphabet {alphabet}")
+        return False, f"off: RNAfold folds RNA or DNA, not {alphabet!r}"
+    try: vienna()
+    except ImportError as err:
+        if choice == 'on': raise
+        return False, f"off: {err}"
+    return True, 'given' if choice == 'on' else "RNAfold's pair probabilities as the pair head's prior (ViennaRNA)"
+
+# %% ../nbs/17_cli.ipynb
 def _read_run_file(a: dict, # a run's options (as args.json holds them)
                    path: str, # a file in the run's format
                    labels: str | None = None, # FASTA: its labels file
@@ -228,8 +249,9 @@ def _plan_run(a: dict, # the run's options
     "Size the run to the data, split off validation when needed, and gather the model's and `fit`'s options."
     lengths = set(data.lengths.tolist()) | (set() if valid is None else set(valid.lengths.tolist()))
     recipe = make_recipe(len(data) + (0 if valid is None else len(valid)), a['task'], len(lengths) == 1,
-                         batch_size=a['batch_size'], epochs=a['epochs'], dropout=a['dropout'],
+                         batch_size=a['batch_size'], epochs=a['epochs'], dropout=a['dropout'], lr=a['lr'],
                          valid_frac=a['valid_frac'], n_valid=None if valid is None else len(valid))
+    pair_prior, prior_why = pair_prior_choice(a['pair_prior'], a['task'], data.alphabet.name)
     train, valid = (data, valid) if valid is not None else split_valid(data, recipe.valid_frac, a['seed'])
     if a['first_order'] != 'auto': recipe.first_order, recipe.reasons['first_order'] = a['first_order'] == 'on', 'given'
     pos_weight, class_weights, why = balanced_weights(a['task'], train,
@@ -240,14 +262,16 @@ def _plan_run(a: dict, # the run's options
     say(f"{len(train):,} training and {len(valid):,} validation sequences"
         + (f", {len(test):,} test" if test is not None else ''))
     for line in recipe.explain(): say(f"  {line}")
+    if a['task'] == 'pairs': say(f"  pair_prior {pair_prior}: {prior_why}")
     if a['task'] != 'regression':
         say(f"  loss weights {pos_weight if class_weights is None else class_weights}: "
             + ('given' if a['pos_weight'] is not None or a['class_weights'] is not None else why))
     model_kwargs = {'dropout': recipe.dropout, 'bidirectional': a['bidirectional'],
-                    **{k: a[k] for k in ('d_model', 'd_state', 'n_s4d') if a[k] is not None}}
+                    **{k: a[k] for k in ('d_model', 'd_state', 'n_s4d') if a[k] is not None},
+                    **({'pair_prior': True} if pair_prior else {})}
     if a['pgc_expansions'] is not None:
         model_kwargs['pgc_expansions'] = parse_numbers(a['pgc_expansions'], '--pgc_expansions')
-    fit_kwargs = {**recipe.fit_kwargs(), 'lr': a['lr'], 'weight_decay': a['weight_decay'], 'pos_weight': pos_weight,
+    fit_kwargs = {**recipe.fit_kwargs(), 'weight_decay': a['weight_decay'], 'pos_weight': pos_weight,
                   'class_weights': class_weights, 'sampler': a['sampler']}
     if a['patience'] is not None: fit_kwargs['patience'] = a['patience'] or None
     return train, valid, recipe, model_kwargs, fit_kwargs
@@ -282,7 +306,7 @@ def lyra_train(
     ensemble: int = 1, # models to train (seeds seed, seed+1, ...); lyra_predict averages them, writes their spread
     epochs: int = None, # maximum number of epochs; default: enough for 2,000 optimizer steps, 10 to 100
     batch_size: int = None, # sequences per optimizer step, over all torchrun processes; default: 16 to 128 by data size
-    lr: float = 1e-3, # peak learning rate of AdamW (linear warm-up, then cosine decay)
+    lr: float = None, # peak learning rate of AdamW (warm-up, cosine decay); default: 3e-3 for pairs, else 1e-3
     weight_decay: float = 0.01, # AdamW weight decay of the weight matrices
     patience: int = None, # early-stopping patience in epochs; 0: never; default: 10 when the epoch is chosen
     time_limit: str = None, # stop after this long, e.g. 20m or 1.5h, keeping the best epoch so far (ensembles share it)
@@ -294,6 +318,7 @@ def lyra_train(
     pgc_expansions: str = None, # expansion of each PGC block, comma-separated; default 0.25,2
     bidirectional: store_true = False, # S4D kernels that also read the future (two-sided convolution)
     dropout: float = None, # dropout rate in the S4D layers; default 0 (the paper's 0.2 suits 500 epochs)
+    pair_prior: str = 'auto', # pairs: 'auto' (on for RNA/DNA if ViennaRNA is installed), 'on' or 'off': RNAfold prior
     first_order: str = 'auto', # 'auto' (on for aligned regression), 'on' or 'off': ridge-fit terms, network on the rest
     pos_weight: float = None, # loss weight of positives (binary, per_position, pairs); default: from label frequencies
     class_weights: str = None, # comma-separated class loss weights (multi-class tasks); default: from label frequencies

@@ -436,3 +436,34 @@ def test_finished_run_has_no_checkpoint_to_resume(run, cli, tmp_path, toy_csv):
     cli('lyra_train', '--resume', tmp_path / 'kept', '--quiet')                   # kept: rescored, written again
     cli('lyra_train', tmp_path / 'a.csv', '--out', tmp_path / 'kept', *args, '--overwrite')
     assert not (tmp_path / 'kept' / 'checkpoint.safetensors').exists()
+
+
+def hairpins_jsonl(path, n, seed):
+    "`n` toy hairpins as JSON lines {seq, structure}."
+    from lyra_nb.data import toy_hairpins
+    from lyra_nb.structure import pairs_to_dotbracket, partners_to_pairs
+    d = toy_hairpins(n, seed)
+    rows = [{'seq': s, 'structure': pairs_to_dotbracket(partners_to_pairs(t), len(s))}
+            for s, t in zip(d.sequences, d.targets)]
+    path.write_text(''.join(json.dumps(r) + '\n' for r in rows))
+    return path
+
+
+def test_pairs_train_with_the_thermodynamic_prior_beside_rnafold(tmp_path, cli, toy_csv):
+    "Pairs on RNA: the prior is on by default (ViennaRNA installed), RNAfold is a baseline, predict writes structures."
+    pytest.importorskip('RNA')
+    train, test = hairpins_jsonl(tmp_path / 'train.jsonl', 80, 0), hairpins_jsonl(tmp_path / 'test.jsonl', 20, 1)
+    out = cli('lyra_train', train, '--test', test, '--task', 'pairs', '--alphabet', 'rna', '--seq_col', 'seq',
+              '--target_col', 'structure', '--epochs', 2, '--d_model', 16, '--d_state', 16, '--out', tmp_path / 'run')
+    assert "pair_prior True: RNAfold's pair probabilities" in out.stdout and 'lr 0.003' in out.stdout, out.stdout
+    assert json.loads((tmp_path / 'run' / 'config.json').read_text())['pair_prior'] is True
+    rnafold = json.loads((tmp_path / 'run' / 'baselines.json').read_text())['rnafold']
+    assert rnafold['settings']['structure'] == 'minimum free energy' and 0 <= rnafold['test']['f1'] <= 1, rnafold
+    metrics = json.loads((tmp_path / 'run' / 'metrics.json').read_text())
+    assert 'rnafold' in metrics['summary'] and 'test' in metrics, metrics['summary']
+    cli('lyra_predict', tmp_path / 'run', test, '--seq_col', 'seq', '--out', tmp_path / 'pred.csv')
+    pred = pd.read_csv(tmp_path / 'pred.csv')
+    assert len(pred) == 20 and all(len(s) == len(q) for s, q in zip(pred.structure, pred.sequence))
+    regression = cli('lyra_train', toy_csv(tmp_path / 'a.csv', 40, 1), '--seq_col', 'seq', '--target_col', 'y',
+                     '--alphabet', 'dna', '--pair_prior', 'on', '--out', tmp_path / 'r', ok=False)
+    refused(regression, '--pair_prior on', '--task pairs')

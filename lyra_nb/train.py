@@ -314,23 +314,44 @@ def init_distributed(device: str | None = None, # 'cpu', 'cuda', ...; None: this
     return dist.get_world_size(), dist.get_rank(), device
 
 # %% ../nbs/15_train.ipynb
+def _fill_batches(order: np.ndarray, # indices sorted by length, shortest first
+                  lengths: np.ndarray, # (N,) sequence lengths
+                  batch_size: int, # most sequences per batch
+                  pair_budget: int, # most position pairs (B x L_max x L_max) per batch
+                 ) -> list: # index lists, in `order`
+    "Consecutive batches of `order`, each as full as `batch_size` and `pair_budget` allow (one sequence at least)."
+    batches, batch = [], []
+    for i in order.tolist():
+        if batch and (len(batch) == batch_size or (len(batch) + 1) * int(lengths[i]) ** 2 > pair_budget):
+            batches.append(batch); batch = []
+        batch.append(i)
+    return batches + ([batch] if batch else [])
+
 class PairBudgetSampler(Sampler):
-    "Length-bucketed batches of at most `batch_size` sequences, cut so that none holds more than `pair_budget` pairs."
+    "Length-bucketed batches of at most `batch_size` sequences and `pair_budget` position pairs each."
     def __init__(self,
                  lengths: Sequence, # (N,) sequence lengths
                  batch_size: int, # most sequences per batch
                  pair_budget: int, # most position pairs (B x L x L) per batch
                  seed: int = 0, # seeds the batch order
+                 chunk_batches: int = 32, # batches' worth of sequences sorted together
                 ):
-        self.batches = BucketBatchSampler(lengths, batch_size, shuffle=True, seed=seed)
-        self.rng = self.batches.rng                                     # the generator a checkpoint saves
-        self.lengths, self.pair_budget = np.asarray(lengths), pair_budget
-        self.n_batches = len(split_by_pair_budget(list(BucketBatchSampler(lengths, batch_size, shuffle=False)),
-                                                  self.lengths, pair_budget))
+        check_int(batch_size, 'batch_size'); check_int(pair_budget, 'pair_budget')
+        self.lengths, self.batch_size, self.pair_budget = np.asarray(lengths), batch_size, pair_budget
+        self.chunk = batch_size * chunk_batches
+        self.rng = np.random.default_rng(seed)                          # the generator a checkpoint saves
+        self.n_batches = len(self._epoch(copy.deepcopy(self.rng)))     # the first epoch's, drawn from a copy
 
-    def __len__(self): return self.n_batches                            # of the length-sorted order
+    def _epoch(self, rng: np.random.Generator) -> list: # one epoch's index lists, in training order
+        perm = rng.permutation(len(self.lengths))
+        batches = [b for c in np.split(perm, range(self.chunk, len(perm), self.chunk))
+                   for b in _fill_batches(c[np.argsort(self.lengths[c], kind='stable')], self.lengths,
+                                          self.batch_size, self.pair_budget)]
+        return [batches[i] for i in rng.permutation(len(batches))]
 
-    def __iter__(self): yield from split_by_pair_budget(list(self.batches), self.lengths, self.pair_budget)
+    def __len__(self): return self.n_batches                            # later epochs differ by a few batches
+
+    def __iter__(self): yield from self._epoch(self.rng)
 
 # %% ../nbs/15_train.ipynb
 def _train_loader(train: SeqData, # training set

@@ -264,7 +264,8 @@ def _plan_run(a: dict, # the run's options
     for line in recipe.explain(): say(f"  {line}")
     if a['task'] == 'pairs': say(f"  pair_prior {pair_prior}: {prior_why}")
     if a['task'] != 'regression':
-        say(f"  loss weights {pos_weight if class_weights is None else class_weights}: "
+        shown = f'{pos_weight:.4g}' if class_weights is None else ', '.join(f'{w:.4g}' for w in class_weights)
+        say(f"  loss weights {shown}: "
             + ('given' if a['pos_weight'] is not None or a['class_weights'] is not None else why))
     model_kwargs = {'dropout': recipe.dropout, 'bidirectional': a['bidirectional'],
                     **{k: a[k] for k in ('d_model', 'd_state', 'n_s4d') if a[k] is not None},

@@ -779,8 +779,9 @@ class Recipe:
 
     def explain(self) -> list: # one line per choice: 'name value: reason'
         "What was chosen and why, for printing."
-        return [f"{name} {getattr(self, name)}: {self.reasons[name]}"
-                for name in ('batch_size', 'epochs', 'lr', 'dropout', 'select_epoch', 'first_order', 'pair_budget')]
+        names = ('batch_size', 'epochs', 'lr', 'dropout', 'select_epoch', 'first_order', 'pair_budget')
+        return [f"{name} {getattr(self, name)}: {self.reasons[name]}" for name in names
+                if name != 'pair_budget' or self.pair_budget is not None]
 
     def fit_kwargs(self) -> dict: # epochs, batch_size, lr, pair_budget, restore_best and patience for `fit`
         "The `fit` arguments of this recipe."

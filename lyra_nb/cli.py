@@ -20,11 +20,11 @@ from .checks import is_int
 from .data import (AS_GIVEN, FORMATS, SEPARATORS, SeqData, SkippedRowsWarning, TargetTransform, file_format,
                           iter_sequences, read_labelled, split_by_column)
 from .files import CorruptFileError, atomic_write, read_json, write_json
-from .metrics import evaluate_task
+from .metrics import PAIR_DECODERS, evaluate_task
 from .model import ENSEMBLE_MEMBER, Lyra, LyraEnsemble
 from .runs import (ARGS_JSON, InputCheck, clear_run, load_run, output_width, predict_in_units, run_files,
                           split_valid, train_run)
-from .structure import decode_pairs, pairs_to_dotbracket
+from .structure import pairs_to_dotbracket
 from .tasks import POSITION_TASKS, parse_classes
 from .thermo import vienna
 from .train import (CHECKPOINT_NAME, check_data, init_distributed, make_recipe, predict, read_checkpoint,
@@ -419,6 +419,7 @@ def _prediction_frame(data: SeqData, # the sequences scored
                       classes: str | None = None, # the run's class names (`parse_classes`), to write classes by name
                       transform: TargetTransform | None = None, # regression: maps outputs back to measured units
                       members: torch.Tensor | None = None, # the members' outputs (K, N, d_output): adds a spread column
+                      pair_decoder: dict | None = None, # pairs: the run's {'decoder', 'threshold'}; None: greedy at 0.5
                      ) -> pd.DataFrame: # id, sequence (as given, when the reader kept it), then the predictions
     "Predictions as a table, one row per sequence."
     given = data.meta[AS_GIVEN].tolist() if AS_GIVEN in data.meta else data.sequences   # e.g. RNA U under a DNA model
@@ -431,7 +432,8 @@ def _prediction_frame(data: SeqData, # the sequences scored
         if names and all(len(n) == 1 for n in names): frame['classes'] = [''.join(names[c] for c in b) for b in best]
         else: frame['classes'] = [json.dumps([names[c] for c in b] if names else b) for b in best]
     elif task == 'pairs':
-        pairs = [decode_pairs(torch.sigmoid(z_i)) for z_i in z]
+        d = pair_decoder or {'decoder': 'greedy', 'threshold': 0.5}
+        pairs = [PAIR_DECODERS[d['decoder']](torch.sigmoid(z_i), d['threshold']) for z_i in z]
         frame['structure'] = [pairs_to_dotbracket(p, len(z_i)) for p, z_i in zip(pairs, z)]
         frame['pairs'] = [json.dumps(p.tolist()) for p in pairs]
     elif task == 'regression':
@@ -456,6 +458,7 @@ def predict_csv(model: Lyra | LyraEnsemble, # a trained model or ensemble
                 batch_size: int = 256, # sequences per forward pass
                 classes: str | None = None, # per_position: the run's class symbols
                 transform: TargetTransform | None = None, # regression: the run's target transform
+                pair_decoder: dict | None = None, # pairs: the run's {'decoder', 'threshold'}; None: greedy at 0.5
                ) -> int: # the number of predictions written
     "Score chunks one at a time, appending their predictions to a CSV that appears only once it is complete."
     n = 0
@@ -467,7 +470,8 @@ def predict_csv(model: Lyra | LyraEnsemble, # a trained model or ensemble
                 if isinstance(model, LyraEnsemble) and task in ('regression', 'binary'):
                     members = torch.stack([predict(m, chunk, batch_size) for m in model.members])   # (K, N, 1)
                 z = predict(model, chunk, batch_size) if members is None else members.mean(0)
-                _prediction_frame(chunk, z, task, classes, transform, members).to_csv(f, header=n == 0, index=False)
+                frame = _prediction_frame(chunk, z, task, classes, transform, members, pair_decoder)
+                frame.to_csv(f, header=n == 0, index=False)
                 n += len(chunk)
     atomic_write(out, write)
     return n
@@ -501,7 +505,8 @@ def lyra_predict(
                                            not info['no_header'], on_error, skipped, keep_given=True))
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', SkippedRowsWarning)                # said once, with the report
-        n = predict_csv(model, chunks, out, info['task'], batch_size, info['classes'], info['transform'])
+        n = predict_csv(model, chunks, out, info['task'], batch_size, info['classes'], info['transform'],
+                        info['pair_decoder'])
     if (findings := check.findings(path)) and strict: Path(out).unlink(missing_ok=True)
     _report(findings, strict, 'lyra_predict')
     write_skipped(_beside(out, '.skipped.csv'), [(path, skipped)], n + len(skipped), 'lyra_predict')
@@ -542,8 +547,8 @@ def lyra_evaluate(
     check.add(data)
     _report(check.findings(path), strict, 'lyra_evaluate')
     metrics = {'file': str(path), 'n': len(data), **({'n_skipped': len(data.skipped)} if on_error == 'skip' else {}),
-               **evaluate_task(info['task'], data.targets,
-                               predict_in_units(model, data, info['transform'], batch_size))}
+               **evaluate_task(info['task'], data.targets, predict_in_units(model, data, info['transform'], batch_size),
+                               **(info['pair_decoder'] or {}))}
     out = Path(out) if out else Path(run) / f"evaluate_{Path(path).name}.json"
     write_json(out, metrics)
     write_skipped(_beside(out, '.skipped.csv'), [(path, list(data.skipped.itertuples(index=False, name=None)))],

@@ -21,7 +21,7 @@ from .baselines import choose_transform, fit_baselines, variable_sites
 from .checks import check_int, is_int
 from .data import TRANSFORMS, SeqData, TargetTransform, check_pad_char, get_alphabet, group_split
 from .files import atomic_write, read_json, write_json
-from .metrics import evaluate_task, plot_pair_map, task_metric, task_metrics
+from .metrics import choose_pair_decoder, evaluate_task, plot_pair_map, task_metric, task_metrics
 from .model import CONFIG_NAME, ENSEMBLE_MEMBER, WEIGHTS_NAME, Lyra, LyraEnsemble
 from .structure import partners_to_pairs
 from .tasks import POSITION_TASKS, SEQUENCE_TASKS, check_task, parse_classes
@@ -103,7 +103,8 @@ def findings(self: InputCheck,
 # %% ../nbs/16_runs.ipynb
 DATA_JSON, ARGS_JSON, TRANSFORM_JSON, BASELINES_JSON = 'data.json', 'args.json', 'transform.json', 'baselines.json'
 _DATA_DEFAULTS = {'target_col': None, 'sep': None, 'no_header': False, 'pad_char': None, 'max_len': None,
-                  'classes': None, 'train_lengths': None, 'letters': None}   # fields a data.json may leave out
+                  'classes': None, 'train_lengths': None, 'letters': None,
+                  'pair_decoder': None}   # fields a data.json may leave out
 
 def output_width(task: str, # one of `TASKS`
                  data: list, # the labelled SeqData sets, train first
@@ -257,15 +258,20 @@ def _score_run(model, # the trained Lyra or LyraEnsemble
               ) -> tuple: # (the baselines' table, (data shown in the plot, its name, its predictions or None))
     "Score Lyra on validation and test, fit and score the baselines, and summarise the comparison in `metrics`."
     result, (metric, higher) = results[0], task_metric(task, model.config.d_output)
-    shown, shown_name, shown_z = valid, 'validation set', None
-    if len(results) == 1 and t is None and metrics['epoch_kept'] == result.best_epoch:   # that row is already scored
+    shown, shown_name, shown_z, decoding = valid, 'validation set', None, {}
+    if task == 'pairs':                                  # the decoder and its threshold, chosen on validation
+        shown_z = predict_in_units(model, valid, t)
+        choice = choose_pair_decoder(valid.targets, shown_z)
+        metrics['pair_decoder'] = decoding = {'decoder': choice['decoder'], 'threshold': choice['threshold']}
+        metrics['valid'] = evaluate_task(task, valid.targets, shown_z, **decoding)
+    elif len(results) == 1 and t is None and metrics['epoch_kept'] == result.best_epoch:   # that row is scored
         metrics['valid'] = {m: result.best[f'valid_{m}'] for m in task_metrics(task, model.config.d_output)}
     else:
         shown_z = predict_in_units(model, valid, t)
         metrics['valid'] = evaluate_task(task, valid.targets, shown_z)
     if test is not None:
         shown, shown_name, shown_z = test, 'test set', predict_in_units(model, test, t)
-        metrics.update(n_test=len(test), test=evaluate_task(task, test.targets, shown_z))
+        metrics.update(n_test=len(test), test=evaluate_task(task, test.targets, shown_z, **decoding))
     table = fit_baselines(train, valid, test, task, t) if baselines else {}
     metrics['baselines'] = {name: ({'skipped': b['skipped']} if 'skipped' in b
                                    else {s: b[s][metric] for s in ('valid', 'test') if s in b})
@@ -291,7 +297,8 @@ def _write_run(out: Path, # run folder
     write_json(out / DATA_JSON, {'alphabet': train.alphabet.name, 'task': task, 'seq_col': 'sequence',
                                  **_DATA_DEFAULTS,
                                  'target_col': train.target_names[0] if task in SEQUENCE_TASKS else None,
-                                 **training_profile(train), **(data_info or {})})
+                                 **training_profile(train), 'pair_decoder': metrics.get('pair_decoder'),
+                                 **(data_info or {})})
     if t is not None: write_json(out / TRANSFORM_JSON, t.to_dict())
     else: (out / TRANSFORM_JSON).unlink(missing_ok=True)
     write_json(out / BASELINES_JSON, table if table else {
@@ -368,7 +375,7 @@ def train_run(out: str | Path, # run folder to write (created; its files are rep
 _DATA_FIELDS = {'alphabet': (str,), 'task': (str,), 'seq_col': (str,), 'target_col': (str, type(None)),
                 'sep': (str, type(None)), 'pad_char': (str, type(None)), 'max_len': (int, type(None)),
                 'classes': (str, type(None)), 'no_header': (bool,), 'train_lengths': (list, type(None)),
-                'letters': (dict, type(None))}
+                'letters': (dict, type(None)), 'pair_decoder': (dict, type(None))}
 
 def read_data_json(path: str | Path, # a run folder's data.json
                    config, # the LyraConfig of the run's model

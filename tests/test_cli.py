@@ -461,6 +461,11 @@ def test_pairs_train_with_the_thermodynamic_prior_beside_rnafold(tmp_path, cli, 
     assert rnafold['settings']['structure'] == 'minimum free energy' and 0 <= rnafold['test']['f1'] <= 1, rnafold
     metrics = json.loads((tmp_path / 'run' / 'metrics.json').read_text())
     assert 'rnafold' in metrics['summary'] and 'test' in metrics, metrics['summary']
+    decoder = json.loads((tmp_path / 'run' / 'data.json').read_text())['pair_decoder']     # chosen on validation
+    assert decoder == metrics['pair_decoder'] and decoder['decoder'] in ('greedy', 'nested'), decoder
+    evaluated = json.loads(cli('lyra_evaluate', tmp_path / 'run', test, '--seq_col', 'seq', '--target_col',
+                               'structure').stdout)
+    assert evaluated['f1'] == pytest.approx(metrics['test']['f1'], abs=1e-9)     # evaluate decodes as training chose
     cli('lyra_predict', tmp_path / 'run', test, '--seq_col', 'seq', '--out', tmp_path / 'pred.csv')
     pred = pd.read_csv(tmp_path / 'pred.csv')
     assert len(pred) == 20 and all(len(s) == len(q) for s, q in zip(pred.structure, pred.sequence))

@@ -343,6 +343,7 @@ class PairBudgetSampler(Sampler):
         self.n_batches = len(self._epoch(copy.deepcopy(self.rng)))     # the first epoch's, drawn from a copy
 
     def _epoch(self, rng: np.random.Generator) -> list: # one epoch's index lists, in training order
+        "Shuffle, sort each chunk by length, fill batches within the budget, shuffle the batches."
         perm = rng.permutation(len(self.lengths))
         batches = [b for c in np.split(perm, range(self.chunk, len(perm), self.chunk))
                    for b in _fill_batches(c[np.argsort(self.lengths[c], kind='stable')], self.lengths,
@@ -359,7 +360,7 @@ def _train_loader(train: SeqData, # training set
                   sampler: str, # 'bucket' or 'distributed'
                   seed: int, # seeds the order
                   world: int, rank: int, # process group
-                  pair_budget: int | None = None, # pairs: cut batches to this many position pairs; None: no limit
+                  pair_budget: int | None = None, # pairs: batches of at most this many position pairs; None: no limit
                  ) -> DataLoader: # this process's batches
     "Length-bucketed batches (one process), or this process's share of DistributedSampler batches."
     if pair_budget is not None:

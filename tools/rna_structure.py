@@ -136,6 +136,7 @@ def train_model(name: str, dataset: str, train: SeqData, valid: SeqData, test: S
     sweep, best = choose_decoder(predict(model, valid, pair_budget=PAIR_BUDGET), valid)
     scores = score_test(predict(model, test, pair_budget=PAIR_BUDGET), test, best)
     entry = dict(params=sum(p.numel() for p in model.parameters()), config=model.config.to_dict(),
+                 train_rows=len(train), train_max_len=int(train.lengths.max()),
                  epochs=epochs, batch_size=batch_size, lr=lr, pos_weight=round(pos_weight, 3), pos_weight_rule=why,
                  pair_budget=PAIR_BUDGET, train_seconds=round(train_seconds, 1), best_epoch=history.best_epoch,
                  stopped_by_time=history.out_of_time, history=[rounded(r) for r in history.history],
@@ -157,6 +158,8 @@ def main():
     parser.add_argument('--lr', type=float, default=3e-3)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--time_limit', type=float, default=None, help='seconds of training at most')
+    parser.add_argument('--max_train_len', type=int, default=None,
+                        help='leave longer training sequences out (one alone may need more memory than there is)')
     parser.add_argument('--threads', type=int, default=1)
     a = parser.parse_args()
     torch.set_num_threads(a.threads)
@@ -168,8 +171,10 @@ def main():
     if a.name == 'rnafold': cache = thermo_cache(a.dataset, {s: data[s] for s in ('valid', 'test')})
     else: cache = thermo_cache(a.dataset, data) if MODELS[a.name]['pair_prior'] else None
     if a.name == 'rnafold': rnafold_rows(a.dataset, data['valid'], data['test'], cache)
-    else: train_model(a.name, a.dataset, data['train'], data['valid'], data['test'], cache, a.epochs, a.batch_size,
-                      a.lr, a.seed, a.time_limit)
+    else:
+        train = data['train'] if a.max_train_len is None else data['train'][data['train'].lengths <= a.max_train_len]
+        train_model(a.name, a.dataset, train, data['valid'], data['test'], cache, a.epochs, a.batch_size, a.lr, a.seed,
+                    a.time_limit)
 
 
 if __name__ == '__main__':

@@ -37,7 +37,7 @@ def test_train_writes_run_folder(run):
     info = json.loads((folder / 'data.json').read_text())
     assert set(info.pop('letters')) == set('ACGT') and info == {
         'alphabet': 'dna', 'task': 'regression', 'seq_col': 'seq', 'target_col': 'y', 'sep': None, 'no_header': False,
-        'pad_char': None, 'max_len': None, 'classes': None, 'train_lengths': [8, 16]}
+        'pad_char': None, 'max_len': None, 'classes': None, 'train_lengths': [8, 16], 'pair_decoder': None}
     history = json.loads((folder / 'history.json').read_text())
     assert [row['epoch'] for row in history] == [1, 2]
     assert len(pd.read_csv(folder / 'history.csv')) == 2

@@ -19,7 +19,7 @@ from lyra_nb.baselines import rnafold_logits
 from lyra_nb.cli import balanced_weights
 from lyra_nb.data import RNA, SeqData, with_labels
 from lyra_nb.files import read_json, write_json
-from lyra_nb.metrics import PAIR_DECODERS, evaluate_task
+from lyra_nb.metrics import choose_pair_decoder, evaluate_task
 from lyra_nb.model import Lyra
 from lyra_nb.thermo import ThermoCache
 from lyra_nb.train import PAIR_BUDGET, fit, predict
@@ -29,7 +29,6 @@ DATA = ROOT.parent / 'shared' / 'data' / 'rna_ss'
 RESULTS = ROOT / 'nbs' / 'examples' / 'results' / 'rna_structure.json'
 RUNS = ROOT / 'runs' / 'rna_structure'
 CACHE = Path(os.environ.get('LYRA_THERMO_CACHE', Path.home() / '.cache' / 'lyra_nb' / 'thermo'))
-THRESHOLDS = [round(float(t), 2) for t in np.arange(0.1, 0.91, 0.1)]
 MODELS = {'lyra_prior': dict(pair_prior=True), 'lyra': dict(pair_prior=False),
           'no_s4d_prior': dict(pair_prior=True, n_s4d=0)}
 _CANONICAL = np.zeros((128, 128), dtype=bool)
@@ -72,16 +71,12 @@ def canonical_only(logits: list, seqs: list) -> list:
 
 
 def choose_decoder(logits: list, data: SeqData, canonical_choices=(False, True)) -> tuple:
-    "Every decoder, threshold and canonical filter scored on `data`; the best mean per-sequence F1 wins."
+    "`choose_pair_decoder` with and without the canonical filter; the best mean per-sequence F1 wins."
     rows = []
     for canonical in canonical_choices:
         z = canonical_only(logits, data.sequences) if canonical else logits
-        for decoder in PAIR_DECODERS:
-            for t in THRESHOLDS:
-                rows.append(dict(decoder=decoder, threshold=t, canonical=canonical,
-                                 **evaluate_task('pairs', data.targets, z, t, decoder=decoder)))
-    best = max(rows, key=lambda r: r['f1'])
-    return rows, best
+        rows += [dict(row, canonical=canonical) for row in choose_pair_decoder(data.targets, z)['sweep']]
+    return rows, max(rows, key=lambda r: r['f1'])
 
 
 def score_test(logits: list, test: SeqData, best: dict) -> dict:

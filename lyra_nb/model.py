@@ -130,6 +130,13 @@ def masked_mean(h: torch.Tensor, # per-position features, (B, L, D)
     return (h * m).sum(1) / m.sum(1)
 
 # %% ../nbs/12_model.ipynb
+_FOLDS = []   # the process's one ThermoCache, made by the first prior model
+
+def _shared_folds() -> ThermoCache: # the cache every prior model of this process starts with
+    "One in-memory ThermoCache for all prior models of a process, so that ensemble members fold each sequence once."
+    if not _FOLDS: _FOLDS.append(ThermoCache())
+    return _FOLDS[0]
+
 class Lyra(nn.Module):
     "Lyra: encoder, PGC blocks, pre-norm residual S4D layers, masked pooling, decoder (pair head for task 'pairs')."
     def __init__(self,
@@ -164,7 +171,7 @@ class Lyra(nn.Module):
             self.second_order = nn.Linear(n_pairs * config.d_input ** 2, config.d_output, bias=False, **factory)
             nn.init.zeros_(self.second_order.weight)
         if config.pair_prior: vienna()                                  # refuses now, not at the first batch
-        self.thermo = ThermoCache() if config.pair_prior else None      # folds by sequence: replace to share a cache
+        self.thermo = _shared_folds() if config.pair_prior else None    # folds by sequence, shared in this process
 
     def _check(self, x, mask):
         if x.ndim != 3 or x.shape[-1] != self.config.d_input:

@@ -251,6 +251,8 @@ def evaluate_task(task: str, # one of `TASKS`
                   threshold: float = 0.5, # pairs: probability above which a pair is predicted
                   min_loop: int = 3, # pairs: the decoder's minimum hairpin loop
                   decoder: str = 'greedy', # pairs: 'greedy' (`decode_pairs`) or 'nested' (`nested_decode`)
+                  sequences: Sequence | None = None, # pairs: the N sequences, for `canonical`
+                  canonical: bool = False, # pairs: decode to AU, GC and GU pairs only (needs `sequences`)
                  ) -> dict: # metric name -> float, for each name in `task_metrics`
     "Every metric of `task`, over the whole set."
     check_task(task)
@@ -263,12 +265,13 @@ def evaluate_task(task: str, # one of `TASKS`
         y = np.concatenate([r[~np.isnan(r)] for r in rows])
         return evaluate(_position_kind(z.shape[-1]), y, z[:, 0] if z.shape[-1] == 1 else z)
     scores, tp, n_true, n_pred, true_tokens, pred_tokens = [], 0, 0, 0, [], []
-    for o, r in zip(outputs, rows):
+    if canonical and sequences is None: raise ValueError("canonical=True needs the sequences")
+    for o, r, seq in zip(outputs, rows, sequences if sequences is not None else [None] * len(rows)):
         labelled = ~np.isnan(r)
         prob = torch.sigmoid(torch.as_tensor(o).float()).numpy()
         prob[~labelled] = 0; prob[:, ~labelled] = 0                    # unlabelled bases are not scored
         true = partners_to_pairs(r)
-        pred = PAIR_DECODERS[decoder](prob, threshold, min_loop)
+        pred = PAIR_DECODERS[decoder](prob, threshold, min_loop, seq, canonical)
         s = pair_scores(true, pred)
         scores.append(s); tp += s['tp']; n_true += s['n_true']; n_pred += s['n_pred']
         true_tokens.append(_pair_tokens(true, len(r))[labelled])
@@ -284,9 +287,12 @@ PAIR_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 def choose_pair_decoder(targets, # (N, L_max) partner indices of a labelled set, e.g. validation
                         outputs: list, # N (L_i, L_i) pair logits
                         thresholds: Sequence = PAIR_THRESHOLDS, # thresholds to try, with each decoder
+                        sequences: Sequence | None = None, # the N sequences, for `canonical`
+                        canonical: bool = False, # decode to AU, GC and GU pairs only
                        ) -> dict: # {'decoder', 'threshold', 'f1', 'sweep': every (decoder, threshold)'s metrics}
     "The decoder and threshold with the best mean per-sequence base-pair F1 on a labelled set."
-    sweep = [dict(decoder=d, threshold=float(t), **evaluate_task('pairs', targets, outputs, t, decoder=d))
+    sweep = [dict(decoder=d, threshold=float(t), **evaluate_task('pairs', targets, outputs, t, decoder=d,
+                                                                  sequences=sequences, canonical=canonical))
              for d in PAIR_DECODERS for t in thresholds]
     best = max(sweep, key=lambda row: row['f1'])                       # the first of equals: greedy, low threshold
     return dict(decoder=best['decoder'], threshold=best['threshold'], f1=best['f1'], sweep=sweep)

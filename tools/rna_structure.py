@@ -31,8 +31,6 @@ RUNS = ROOT / 'runs' / 'rna_structure'
 CACHE = Path(os.environ.get('LYRA_THERMO_CACHE', Path.home() / '.cache' / 'lyra_nb' / 'thermo'))
 MODELS = {'lyra_prior': dict(pair_prior=True), 'lyra': dict(pair_prior=False),
           'no_s4d_prior': dict(pair_prior=True, n_s4d=0)}
-_CANONICAL = np.zeros((128, 128), dtype=bool)
-for a, b in ['AU', 'UA', 'GC', 'CG', 'GU', 'UG']: _CANONICAL[ord(a), ord(b)] = True
 
 
 def load(dataset: str, split: str) -> tuple:
@@ -61,31 +59,21 @@ def thermo_cache(dataset: str, splits: dict) -> ThermoCache:
     return merged
 
 
-def canonical_only(logits: list, seqs: list) -> list:
-    "Logits with every non-canonical letter pair pushed to -30 (probability ~1e-13)."
-    out = []
-    for z, s in zip(logits, seqs):
-        c = np.frombuffer(s.encode('ascii'), dtype=np.uint8)
-        out.append(torch.where(torch.from_numpy(_CANONICAL[c[:, None], c[None, :]]), z, torch.tensor(-30.0)))
-    return out
-
-
 def choose_decoder(logits: list, data: SeqData, canonical_choices=(False, True)) -> tuple:
     "`choose_pair_decoder` with and without the canonical filter; the best mean per-sequence F1 wins."
-    rows = []
-    for canonical in canonical_choices:
-        z = canonical_only(logits, data.sequences) if canonical else logits
-        rows += [dict(row, canonical=canonical) for row in choose_pair_decoder(data.targets, z)['sweep']]
+    choices = {c: choose_pair_decoder(data.targets, logits, sequences=data.sequences, canonical=c)
+               for c in canonical_choices}
+    rows = [dict(row, canonical=c) for c, choice in choices.items() for row in choice['sweep']]
     return rows, max(rows, key=lambda r: r['f1'])
 
 
 def score_test(logits: list, test: SeqData, best: dict) -> dict:
     "The test split scored once with the decoder chosen on validation, and its subset of at most 200 nt."
-    z = canonical_only(logits, test.sequences) if best['canonical'] else logits
     short = np.flatnonzero(test.lengths <= 200)
-    args = dict(threshold=best['threshold'], decoder=best['decoder'])
-    return dict(test=evaluate_task('pairs', test.targets, z, **args),
-                test_le200=evaluate_task('pairs', test[short].targets, [z[i] for i in short], **args))
+    args = dict(threshold=best['threshold'], decoder=best['decoder'], canonical=best['canonical'])
+    return dict(test=evaluate_task('pairs', test.targets, logits, sequences=test.sequences, **args),
+                test_le200=evaluate_task('pairs', test[short].targets, [logits[i] for i in short],
+                                         sequences=test[short].sequences, **args))
 
 
 def rounded(d: dict) -> dict: return {k: round(v, 4) if isinstance(v, float) else v for k, v in d.items()}

@@ -17,6 +17,7 @@ from fastcore.basics import patch
 from .checks import check_int, is_int, is_number
 from .files import json_fields, load_checked, read_json, save_checked, write_json
 from .heads import PairHead
+from .kernels import KERNEL_MODES, pgc_fused, rms_norm_fused, use_fused
 from .pgc import PGC, RMSNorm
 from .s4d import S4D, S4DKernel
 from .structure import dotbracket_to_pairs
@@ -43,6 +44,7 @@ class LyraConfig:
     dt_min: float = 1e-3 # smallest initial SSM step size
     dt_max: float = 1e-1 # largest initial SSM step size
     fft_backend: str = 'torch' # `fft_conv` backend: 'torch' or 'flashfftconv'
+    kernels: str = 'auto' # PGC gates and RMSNorms: 'auto' (fused C kernels on the CPU where they build), 'fused', 'torch'
     chunk_size: int = 4096 # no-grad inference runs longer sequences in chunks of this many positions; 0: never
     channel_group: int = 8 # channels per long convolution in chunked inference
     first_order: int = 0 # aligned inputs this long get a first-order term (one weight per position and letter); 0: none
@@ -96,6 +98,7 @@ class LyraConfig:
                              f"(pooling='mean'), not task {self.task!r}")
         if self.fft_backend not in ('torch', 'flashfftconv'):
             raise ValueError(f"LyraConfig.fft_backend must be 'torch' or 'flashfftconv', got {self.fft_backend!r}")
+        if self.kernels not in KERNEL_MODES: bad('kernels', f"one of {', '.join(KERNEL_MODES)}")
 
 # %% ../nbs/12_model.ipynb
 @patch
@@ -196,12 +199,13 @@ def features(self: Lyra,
     "Run every block but pooling and the decoder (in chunks for long sequences in inference, see below)."
     self._check(x, mask)
     c = self.config
+    fused = use_fused(c.kernels, x)                      # the fused CPU kernels, or the torch layers
     if not self.training and not torch.is_grad_enabled() and 0 < c.chunk_size < x.shape[1]:
-        return self._features_in_chunks(x, mask, c.chunk_size, c.channel_group)
+        return self._features_in_chunks(x, mask, c.chunk_size, c.channel_group, fused)
     h = self.encoder(x)                                  # (B, L, D)
-    for pgc in self.pgcs: h = pgc(h, mask)               # (B, L, D)
+    for pgc in self.pgcs: h = pgc_fused(pgc, h, mask) if fused else pgc(h, mask)  # (B, L, D)
     for norm, s4d in zip(self.norms, self.s4ds):
-        h = h + self.dropout(s4d(norm(h), mask))         # (B, L, D)
+        h = h + self.dropout(s4d(rms_norm_fused(norm, h) if fused else norm(h), mask))  # (B, L, D)
     return h
 
 @patch
@@ -282,6 +286,7 @@ def _features_in_chunks(self: Lyra,
                         mask: torch.Tensor | None, # True at real positions, (B, L)
                         chunk: int, # positions per piece of the local layers
                         group: int, # channels per long convolution
+                        fused: bool = False, # run the PGC gates and RMSNorms through `lyra_nb.kernels`
                        ) -> torch.Tensor: # per-position features, (B, L, D), as the whole graph computes them
     "`features` for long sequences in inference: local layers by position chunk, long convolutions by channel group."
     B, L, _ = x.shape
@@ -292,12 +297,14 @@ def _features_in_chunks(self: Lyra,
         stop = min(L, start + chunk)
         lo, hi = max(0, start - halo), min(L, stop + halo)
         piece = self.encoder(x[:, lo:hi])                              # (B, chunk + halo, D)
-        for pgc in self.pgcs: piece = pgc(piece, None if mask is None else mask[:, lo:hi])
+        piece_mask = None if mask is None else mask[:, lo:hi]
+        for pgc in self.pgcs: piece = pgc_fused(pgc, piece, piece_mask) if fused else pgc(piece, piece_mask)
         h[:, start:stop] = piece[:, start - lo:stop - lo]
     for norm, s4d in zip(self.norms, self.s4ds):
         u = x.new_empty(B, D, L)                                       # (B, H, L): the S4D input, channels first
         for start in range(0, L, chunk):
-            piece = norm(h[:, start:start + chunk])                    # (B, chunk, D)
+            piece = h[:, start:start + chunk]                          # (B, chunk, D)
+            piece = rms_norm_fused(norm, piece) if fused else norm(piece)
             if mask is not None: piece = piece * mask[:, start:start + chunk, None].to(piece.dtype)
             u[:, :, start:start + chunk] = piece.transpose(1, 2)
         kernel = s4d.conv_kernel(L)                                    # (H, L) or (H, 2L-1), cached in inference

@@ -235,7 +235,8 @@ def build_kernels(folder=None, # cache folder; default `kernel_cache_dir()`
     cc = compiler or find_compiler()
     if cc is None: raise KernelsUnavailable("no C compiler found (looked for $CC, cc, gcc and clang)")
     try: version = subprocess.run([cc, '--version'], capture_output=True, text=True, timeout=60).stdout
-    except (OSError, subprocess.SubprocessError) as err: raise KernelsUnavailable(f"cannot run the C compiler {cc}: {err}")
+    except (OSError, subprocess.SubprocessError) as err:
+        raise KernelsUnavailable(f"cannot run the C compiler {cc}: {err}") from None
     source = kernel_source()
     recipe = '\n'.join([source, ' '.join(COMMON_FLAGS), repr(FLAG_SETS), version.partition('\n')[0], _cpu_model()])
     folder = Path(folder) if folder is not None else kernel_cache_dir()
@@ -250,7 +251,8 @@ def build_kernels(folder=None, # cache folder; default `kernel_cache_dir()`
     errors = []
     for flags in FLAG_SETS:
         command = [cc, *COMMON_FLAGS, *flags, '-x', 'c', str(code_file), '-lm']
-        def compile_to(tmp): subprocess.run([*command, '-o', tmp], capture_output=True, text=True, check=True, timeout=300)
+        def compile_to(tmp):
+            subprocess.run([*command, '-o', tmp], capture_output=True, text=True, check=True, timeout=300)
         try: return atomic_write(library, compile_to)
         except subprocess.CalledProcessError as err: errors.append(err.stderr.strip().splitlines()[:1])
         except (OSError, subprocess.SubprocessError) as err: errors.append([str(err)])

@@ -44,7 +44,7 @@ class LyraConfig:
     dt_min: float = 1e-3 # smallest initial SSM step size
     dt_max: float = 1e-1 # largest initial SSM step size
     fft_backend: str = 'torch' # `fft_conv` backend: 'torch' or 'flashfftconv'
-    kernels: str = 'auto' # PGC gates and RMSNorms: 'auto' (fused C kernels on the CPU where they build), 'fused', 'torch'
+    kernels: str = 'auto' # PGC gates and RMSNorms: 'auto' (fused C kernels on CPUs where they build), 'fused', 'torch'
     chunk_size: int = 4096 # no-grad inference runs longer sequences in chunks of this many positions; 0: never
     channel_group: int = 8 # channels per long convolution in chunked inference
     first_order: int = 0 # aligned inputs this long get a first-order term (one weight per position and letter); 0: none

@@ -29,6 +29,21 @@ _C_HEADER = r"""
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#define THREAD_ID omp_get_thread_num()
+#else
+#define THREAD_ID 0
+#endif
+
+/* Add the per-thread partial sums parts[0..threads-1][n] into out[n], in thread order, so that a sum does not
+   depend on which thread finishes first; then free them. */
+static void reduce_parts(double *parts, double *out, int64_t n, int threads) {
+    memset(out, 0, sizeof(double) * n);
+    for (int p = 0; p < threads; p++)
+        for (int64_t c = 0; c < n; c++) out[c] += parts[p * n + c];
+    free(parts);
+}
 """
 
 # %% ../nbs/05a_kernels.ipynb
@@ -49,10 +64,10 @@ void rmsnorm_fwd_SFX(const real *x, const real *w, real *y, real *r, int64_t row
 
 void rmsnorm_bwd_SFX(const real *x, const real *w, const real *r, const real *dy, real *dx, double *dw,
                      int64_t rows, int64_t d, int threads) {
-    memset(dw, 0, sizeof(double) * d);
+    double *parts = calloc((size_t)threads * d, sizeof(double));
     #pragma omp parallel num_threads(threads)
     {
-        double *dw_part = calloc(d, sizeof(double));
+        double *dw_part = parts + (int64_t)THREAD_ID * d;
         #pragma omp for schedule(static)
         for (int64_t i = 0; i < rows; i++) {
             const real *xi = x + i * d, *gi = dy + i * d;
@@ -67,10 +82,8 @@ void rmsnorm_bwd_SFX(const real *x, const real *w, const real *r, const real *dy
             real coef = rho > 0 ? (real)((double)ri * ri * dot / (d * rho)) : 0;
             for (int64_t c = 0; c < d; c++) dxi[c] = ri * w[c] * gi[c] - xi[c] * coef;
         }
-        #pragma omp critical
-        for (int64_t c = 0; c < d; c++) dw[c] += dw_part[c];
-        free(dw_part);
     }
+    reduce_parts(parts, dw, d, threads);
 }
 """
 
@@ -119,15 +132,12 @@ _C_GATE_BACKWARD = r"""
 void gate_bwd_SFX(const real *h, const real *w, const uint8_t *mask, const real *taps, const real *bias,
                   const real *keep, const real *r, const real *dg, real *dh, double *dw, double *dtaps,
                   double *dbias, int64_t B, int64_t L, int64_t E, int64_t k, int threads) {
-    int64_t half = k / 2, E2 = 2 * E;
-    memset(dw, 0, sizeof(double) * E2);
-    memset(dtaps, 0, sizeof(double) * k * E);
-    memset(dbias, 0, sizeof(double) * E);
+    int64_t half = k / 2, E2 = 2 * E, n = E2 + k * E + E;    /* per thread: dw, dtaps, dbias */
+    double *parts = calloc((size_t)threads * n, sizeof(double));
     #pragma omp parallel num_threads(threads)
     {
         real *a = malloc(sizeof(real) * L * E), *du = malloc(sizeof(real) * L * E), *u = malloc(sizeof(real) * E);
-        double *dw_part = calloc(E2, sizeof(double)), *dtaps_part = calloc(k * E, sizeof(double));
-        double *dbias_part = calloc(E, sizeof(double));
+        double *dw_part = parts + (int64_t)THREAD_ID * n, *dtaps_part = dw_part + E2, *dbias_part = dtaps_part + k * E;
         #pragma omp for schedule(static)
         for (int64_t b = 0; b < B; b++) {
             const real *hb = h + b * L * E2, *rb = r + b * L, *gb = dg + b * L * E;
@@ -183,14 +193,14 @@ void gate_bwd_SFX(const real *h, const real *w, const uint8_t *mask, const real 
                 for (int64_t c = 0; c < E2; c++) dt[c] = rt * dt[c] - ht[c] * coef;
             }
         }
-        #pragma omp critical
-        {
-            for (int64_t c = 0; c < E2; c++) dw[c] += dw_part[c];
-            for (int64_t c = 0; c < k * E; c++) dtaps[c] += dtaps_part[c];
-            for (int64_t c = 0; c < E; c++) dbias[c] += dbias_part[c];
-        }
-        free(a); free(du); free(u); free(dw_part); free(dtaps_part); free(dbias_part);
+        free(a); free(du); free(u);
     }
+    double *sums = malloc(sizeof(double) * n);
+    reduce_parts(parts, sums, n, threads);
+    memcpy(dw, sums, sizeof(double) * E2);
+    memcpy(dtaps, sums + E2, sizeof(double) * k * E);
+    memcpy(dbias, sums + E2 + k * E, sizeof(double) * E);
+    free(sums);
 }
 """
 
@@ -376,13 +386,19 @@ _NOTICES = set() # reasons already reported in this process
 def use_fused(mode: str, # 'auto', 'fused' or 'torch'
               x: torch.Tensor, # the model's input
              ) -> bool: # whether to run the fused kernels on it
-    "Decide whether a forward pass on `x` runs the fused kernels."
+    "Decide whether a forward pass on `x` runs the fused kernels (`$LYRA_NB_KERNELS`, when set, overrides `mode`)."
+    if os.environ.get('LYRA_NB_KERNELS'):
+        mode = os.environ['LYRA_NB_KERNELS']
+        if mode not in KERNEL_MODES:
+            raise ValueError(f"LYRA_NB_KERNELS must be one of {', '.join(KERNEL_MODES)}, got {mode!r}")
     if mode not in KERNEL_MODES: raise ValueError(f"kernels must be one of {KERNEL_MODES}, got {mode!r}")
     if mode == 'torch': return False
-    fusable = x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64)
+    autocast = torch.is_autocast_enabled(x.device.type)               # mixed precision: 16-bit activations
+    fusable = x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64) and not autocast
     if mode == 'fused':
         if not fusable:
-            raise ValueError(f"kernels='fused' runs float32 or float64 inputs on the CPU, got {x.dtype} on {x.device}; "
+            raise ValueError(f"kernels='fused' runs float32 or float64 inputs on the CPU without autocast, got "
+                             f"{x.dtype} on {x.device}{' under autocast' if autocast else ''}; "
                              "use kernels='auto' or 'torch'")
         load_kernels()
         return True

@@ -60,10 +60,11 @@ def command(tmp_path_factory, console_scripts):
 
 @pytest.fixture(scope='module')
 def cli(command, script_env):
-    ("`cli(name, *args, ok=True, timeout=300)` runs console script `name` to the end; "
-     "with `ok`, insists on exit status 0.")
-    def run(name, *args, ok=True, timeout=300):
-        out = subprocess.run(command(name, *args), env=script_env, capture_output=True, text=True, timeout=timeout)
+    ("`cli(name, *args, ok=True, timeout=300, env=None)` runs console script `name` to the end, with `env` added to "
+     "the environment; with `ok`, insists on exit status 0.")
+    def run(name, *args, ok=True, timeout=300, env=None):
+        out = subprocess.run(command(name, *args), env={**script_env, **(env or {})}, capture_output=True, text=True,
+                             timeout=timeout)
         if ok: assert out.returncode == 0, f"{name} {args} exited {out.returncode}:\n{out.stderr}"
         return out
     return run

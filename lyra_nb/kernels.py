@@ -48,8 +48,8 @@ static void reduce_parts(double *parts, double *out, int64_t n, int threads) {
 
 # %% ../nbs/05a_kernels.ipynb
 _C_RMSNORM = r"""
-void rmsnorm_fwd_SFX(const real *x, const real *w, real *y, real *r, int64_t rows, int64_t d, double eps,
-                     int threads) {
+int rmsnorm_fwd_SFX(const real *x, const real *w, real *y, real *r, int64_t rows, int64_t d, double eps,
+                    int threads) {
     #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t i = 0; i < rows; i++) {
         const real *xi = x + i * d;
@@ -60,11 +60,13 @@ void rmsnorm_fwd_SFX(const real *x, const real *w, real *y, real *r, int64_t row
         r[i] = ri;
         for (int64_t c = 0; c < d; c++) yi[c] = xi[c] * ri * w[c];
     }
+    return 0;
 }
 
-void rmsnorm_bwd_SFX(const real *x, const real *w, const real *r, const real *dy, real *dx, double *dw,
-                     int64_t rows, int64_t d, int threads) {
+int rmsnorm_bwd_SFX(const real *x, const real *w, const real *r, const real *dy, real *dx, double *dw,
+                    int64_t rows, int64_t d, int threads) {
     double *parts = calloc((size_t)threads * d, sizeof(double));
+    if (!parts) return 1;
     #pragma omp parallel num_threads(threads)
     {
         double *dw_part = parts + (int64_t)THREAD_ID * d;
@@ -84,18 +86,21 @@ void rmsnorm_bwd_SFX(const real *x, const real *w, const real *r, const real *dy
         }
     }
     reduce_parts(parts, dw, d, threads);
+    return 0;
 }
 """
 
 # %% ../nbs/05a_kernels.ipynb
 _C_GATE_FORWARD = r"""
-void gate_fwd_SFX(const real *h, const real *w, const uint8_t *mask, const real *taps, const real *bias,
-                  const real *keep, real *g, real *r, int64_t B, int64_t L, int64_t E, int64_t k, double eps,
-                  int threads) {
+int gate_fwd_SFX(const real *h, const real *w, const uint8_t *mask, const real *taps, const real *bias,
+                 const real *keep, real *g, real *r, int64_t B, int64_t L, int64_t E, int64_t k, double eps,
+                 int threads) {
     int64_t half = k / 2, E2 = 2 * E;
+    real *scratch = malloc(sizeof(real) * threads * L * E);   /* a, one sequence per thread */
+    if (!scratch) return 1;
     #pragma omp parallel num_threads(threads)
     {
-        real *a = malloc(sizeof(real) * L * E);
+        real *a = scratch + (int64_t)THREAD_ID * L * E;
         #pragma omp for schedule(static)
         for (int64_t b = 0; b < B; b++) {
             const real *hb = h + b * L * E2;
@@ -122,22 +127,27 @@ void gate_fwd_SFX(const real *h, const real *w, const uint8_t *mask, const real 
                 if (kt) for (int64_t e = 0; e < E; e++) gt[e] *= kt[e];
             }
         }
-        free(a);
     }
+    free(scratch);
+    return 0;
 }
 """
 
 # %% ../nbs/05a_kernels.ipynb
 _C_GATE_BACKWARD = r"""
-void gate_bwd_SFX(const real *h, const real *w, const uint8_t *mask, const real *taps, const real *bias,
-                  const real *keep, const real *r, const real *dg, real *dh, double *dw, double *dtaps,
-                  double *dbias, int64_t B, int64_t L, int64_t E, int64_t k, int threads) {
-    int64_t half = k / 2, E2 = 2 * E, n = E2 + k * E + E;    /* per thread: dw, dtaps, dbias */
+int gate_bwd_SFX(const real *h, const real *w, const uint8_t *mask, const real *taps, const real *bias,
+                 const real *keep, const real *r, const real *dg, real *dh, double *sums, int64_t B, int64_t L,
+                 int64_t E, int64_t k, int threads) {
+    int64_t half = k / 2, E2 = 2 * E, n = E2 + k * E + E;    /* sums: dw (2E), dtaps (k, E), dbias (E) */
+    int64_t per_thread = 2 * L * E + E;                     /* a, du (one sequence each) and u (one position) */
+    real *scratch = malloc(sizeof(real) * threads * per_thread);
     double *parts = calloc((size_t)threads * n, sizeof(double));
+    if (!scratch || !parts) { free(scratch); free(parts); return 1; }
     #pragma omp parallel num_threads(threads)
     {
-        real *a = malloc(sizeof(real) * L * E), *du = malloc(sizeof(real) * L * E), *u = malloc(sizeof(real) * E);
-        double *dw_part = parts + (int64_t)THREAD_ID * n, *dtaps_part = dw_part + E2, *dbias_part = dtaps_part + k * E;
+        real *a = scratch + (int64_t)THREAD_ID * per_thread, *du = a + L * E, *u = du + L * E;
+        double *dw_part = parts + (int64_t)THREAD_ID * n, *dtaps_part = dw_part + E2;
+        double *dbias_part = dtaps_part + k * E;
         #pragma omp for schedule(static)
         for (int64_t b = 0; b < B; b++) {
             const real *hb = h + b * L * E2, *rb = r + b * L, *gb = dg + b * L * E;
@@ -193,14 +203,10 @@ void gate_bwd_SFX(const real *h, const real *w, const uint8_t *mask, const real 
                 for (int64_t c = 0; c < E2; c++) dt[c] = rt * dt[c] - ht[c] * coef;
             }
         }
-        free(a); free(du); free(u);
     }
-    double *sums = malloc(sizeof(double) * n);
+    free(scratch);
     reduce_parts(parts, sums, n, threads);
-    memcpy(dw, sums, sizeof(double) * E2);
-    memcpy(dtaps, sums + E2, sizeof(double) * k * E);
-    memcpy(dbias, sums + E2 + k * E, sizeof(double) * E);
-    free(sums);
+    return 0;
 }
 """
 
@@ -273,7 +279,7 @@ _P, _I, _F, _T = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double, ctypes.c_int
 _SIGNATURES = {'rmsnorm_fwd': [_P] * 4 + [_I, _I, _F, _T],
                'rmsnorm_bwd': [_P] * 6 + [_I, _I, _T],
                'gate_fwd': [_P] * 8 + [_I] * 4 + [_F, _T],
-               'gate_bwd': [_P] * 12 + [_I] * 4 + [_T]}
+               'gate_bwd': [_P] * 10 + [_I] * 4 + [_T]}
 _LOADED = {} # 'library' -> the ctypes library, or 'error' -> why it failed
 
 def load_kernels() -> ctypes.CDLL: # the compiled kernels
@@ -285,7 +291,9 @@ def load_kernels() -> ctypes.CDLL: # the compiled kernels
         _LOADED['error'] = str(err)
         raise KernelsUnavailable(str(err)) from None
     for name, argtypes in _SIGNATURES.items():
-        for _, suffix, _ in _TYPES: getattr(library, f'{name}_{suffix}').argtypes = argtypes
+        for _, suffix, _ in _TYPES:
+            kernel = getattr(library, f'{name}_{suffix}')
+            kernel.argtypes, kernel.restype = argtypes, ctypes.c_int   # 0, or 1 when its scratch memory is refused
     _LOADED['library'] = library
     return library
 
@@ -296,7 +304,9 @@ def _run(name: str, # kernel name without its type suffix
     "Call kernel `name` for the dtype of `like`, on torch's number of threads."
     suffix = next(s for _, s, dtype in _TYPES if dtype == like.dtype)
     pointers = [a.data_ptr() if isinstance(a, torch.Tensor) else a for a in args]
-    getattr(load_kernels(), f'{name}_{suffix}')(*pointers, torch.get_num_threads())
+    if getattr(load_kernels(), f'{name}_{suffix}')(*pointers, torch.get_num_threads()):
+        raise MemoryError(f"the fused kernel {name} could not allocate its scratch memory "
+                          f"for a {tuple(like.shape)} input")
 
 # %% ../nbs/05a_kernels.ipynb
 class FusedRMSNorm(torch.autograd.Function):
@@ -339,12 +349,10 @@ class FusedGate(torch.autograd.Function):
         h, weight, mask, taps, conv_bias, keep, r = ctx.saved_tensors
         B, L, E2 = h.shape
         k, E = taps.shape
-        dh = torch.empty_like(h)
-        dweight, dtaps, dbias = (torch.empty(n, dtype=torch.float64) for n in (E2, k * E, E))
-        _run('gate_bwd', h, h, weight, mask, taps, conv_bias, keep, r, dg.contiguous(), dh, dweight, dtaps, dbias,
-             B, L, E, k)
-        dconv = dtaps.view(k, E).t().reshape(E, 1, k).to(h.dtype)  # (k, E) -> (E, 1, k)
-        return dh, dweight.to(h.dtype), dconv, dbias.to(h.dtype), None, None, None
+        dh, sums = torch.empty_like(h), torch.empty(E2 + k * E + E, dtype=torch.float64)
+        _run('gate_bwd', h, h, weight, mask, taps, conv_bias, keep, r, dg.contiguous(), dh, sums, B, L, E, k)
+        dweight, dtaps, dbias = sums.to(h.dtype).split([E2, k * E, E])
+        return dh, dweight, dtaps.view(k, E).t().reshape(E, 1, k), dbias, None, None, None   # taps: (k, E) -> (E, 1, k)
 
 # %% ../nbs/05a_kernels.ipynb
 def _check_fusable(x: torch.Tensor, weight: torch.Tensor):
@@ -375,7 +383,11 @@ def pgc_fused(block: PGC, # the block whose parameters are used
         B, L, _ = h.shape                                          # which lies channels first in memory
         keep = torch.empty(B, block.d_inner, L, dtype=h.dtype).bernoulli_(1 - p).div_(1 - p).transpose(1, 2)
         keep = keep.contiguous()                                   # (B, E, L) -> (B, L, E)
-    if mask is not None: mask = mask.contiguous()
+    if mask is not None:
+        if mask.dtype != torch.bool or mask.shape != x.shape[:2]:
+            raise ValueError(f"mask must be a bool tensor of shape (B, L) = {tuple(x.shape[:2])}, "
+                             f"got {mask.dtype} {tuple(mask.shape)}")
+        mask = mask.contiguous()
     g = FusedGate.apply(h, block.in_norm.weight, block.conv.weight, block.conv.bias, mask, keep, block.in_norm.eps)
     return rms_norm_fused(block.out_norm, block.out_proj(g))       # (B, L, E) -> (B, L, D)
 

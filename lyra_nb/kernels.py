@@ -35,6 +35,7 @@ _C_HEADER = r"""
 #else
 #define THREAD_ID 0
 #endif
+#define BLOCK 64   /* RMSNorm rows summed in the element type before the sum moves to double */
 
 /* Add the per-thread partial sums parts[0..threads-1][n] into out[n], in thread order, so that a sum does not
    depend on which thread finishes first; then free them. */
@@ -44,6 +45,10 @@ static void reduce_parts(double *parts, double *out, int64_t n, int threads) {
         for (int64_t c = 0; c < n; c++) out[c] += parts[p * n + c];
     free(parts);
 }
+
+/* Move a block sum into its double total and clear it. */
+#define FLUSH(total, block, n) do { \
+    for (int64_t c_ = 0; c_ < (n); c_++) { (total)[c_] += (block)[c_]; (block)[c_] = 0; } } while (0)
 """
 
 # %% ../nbs/05a_kernels.ipynb
@@ -53,10 +58,10 @@ int rmsnorm_fwd_SFX(const real *x, const real *w, real *y, real *r, int64_t rows
     #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t i = 0; i < rows; i++) {
         const real *xi = x + i * d;
-        real *yi = y + i * d;
-        double ss = 0;
-        for (int64_t c = 0; c < d; c++) ss += (double)xi[c] * xi[c];
-        real ri = (real)(1.0 / (sqrt(ss / d) + eps));
+        real *yi = y + i * d, ss = 0;
+        #pragma omp simd reduction(+:ss)
+        for (int64_t c = 0; c < d; c++) ss += xi[c] * xi[c];
+        real ri = (real)(1.0 / (sqrt((double)ss / d) + eps));
         r[i] = ri;
         for (int64_t c = 0; c < d; c++) yi[c] = xi[c] * ri * w[c];
     }
@@ -66,25 +71,31 @@ int rmsnorm_fwd_SFX(const real *x, const real *w, real *y, real *r, int64_t rows
 int rmsnorm_bwd_SFX(const real *x, const real *w, const real *r, const real *dy, real *dx, double *dw,
                     int64_t rows, int64_t d, int threads) {
     double *parts = calloc((size_t)threads * d, sizeof(double));
-    if (!parts) return 1;
+    real *blocks = calloc((size_t)threads * d, sizeof(real));
+    if (!parts || !blocks) { free(parts); free(blocks); return 1; }
     #pragma omp parallel num_threads(threads)
     {
         double *dw_part = parts + (int64_t)THREAD_ID * d;
+        real *dw_block = blocks + (int64_t)THREAD_ID * d;
+        int64_t in_block = 0;
         #pragma omp for schedule(static)
         for (int64_t i = 0; i < rows; i++) {
             const real *xi = x + i * d, *gi = dy + i * d;
-            real *dxi = dx + i * d, ri = r[i];
-            double ss = 0, dot = 0;
+            real *dxi = dx + i * d, ri = r[i], ss = 0, dot = 0;
+            #pragma omp simd reduction(+:ss, dot)
             for (int64_t c = 0; c < d; c++) {
-                ss += (double)xi[c] * xi[c];
-                dot += (double)w[c] * gi[c] * xi[c];
-                dw_part[c] += (double)gi[c] * xi[c] * ri;
+                ss += xi[c] * xi[c];
+                dot += w[c] * gi[c] * xi[c];
             }
-            double rho = sqrt(ss / d);
+            for (int64_t c = 0; c < d; c++) dw_block[c] += gi[c] * xi[c] * ri;
+            if (++in_block == BLOCK) { FLUSH(dw_part, dw_block, d); in_block = 0; }
+            double rho = sqrt((double)ss / d);
             real coef = rho > 0 ? (real)((double)ri * ri * dot / (d * rho)) : 0;
             for (int64_t c = 0; c < d; c++) dxi[c] = ri * w[c] * gi[c] - xi[c] * coef;
         }
+        FLUSH(dw_part, dw_block, d);
     }
+    free(blocks);
     reduce_parts(parts, dw, d, threads);
     return 0;
 }
@@ -107,9 +118,10 @@ int gate_fwd_SFX(const real *h, const real *w, const uint8_t *mask, const real *
             real *gb = g + b * L * E, *rb = r + b * L;
             for (int64_t t = 0; t < L; t++) {                 /* r_t and the masked, normalised a_t */
                 const real *ht = hb + t * E2;
-                double ss = 0;
-                for (int64_t c = 0; c < E2; c++) ss += (double)ht[c] * ht[c];
-                real rt = (real)(1.0 / (sqrt(ss / E2) + eps));
+                real ss = 0;
+                #pragma omp simd reduction(+:ss)
+                for (int64_t c = 0; c < E2; c++) ss += ht[c] * ht[c];
+                real rt = (real)(1.0 / (sqrt((double)ss / E2) + eps));
                 rb[t] = rt;
                 real scale = (mask && !mask[b * L + t]) ? 0 : rt;
                 for (int64_t e = 0; e < E; e++) a[t * E + e] = ht[e] * scale * w[e];
@@ -139,15 +151,15 @@ int gate_bwd_SFX(const real *h, const real *w, const uint8_t *mask, const real *
                  const real *keep, const real *r, const real *dg, real *dh, double *sums, int64_t B, int64_t L,
                  int64_t E, int64_t k, int threads) {
     int64_t half = k / 2, E2 = 2 * E, n = E2 + k * E + E;    /* sums: dw (2E), dtaps (k, E), dbias (E) */
-    int64_t per_thread = 2 * L * E + E;                     /* a, du (one sequence each) and u (one position) */
-    real *scratch = malloc(sizeof(real) * threads * per_thread);
+    int64_t per_thread = 2 * L * E + E + n;                 /* a, du (one sequence each), u, block sums */
+    real *scratch = calloc((size_t)threads * per_thread, sizeof(real));
     double *parts = calloc((size_t)threads * n, sizeof(double));
     if (!scratch || !parts) { free(scratch); free(parts); return 1; }
     #pragma omp parallel num_threads(threads)
     {
-        real *a = scratch + (int64_t)THREAD_ID * per_thread, *du = a + L * E, *u = du + L * E;
-        double *dw_part = parts + (int64_t)THREAD_ID * n, *dtaps_part = dw_part + E2;
-        double *dbias_part = dtaps_part + k * E;
+        real *a = scratch + (int64_t)THREAD_ID * per_thread, *du = a + L * E, *u = du + L * E, *block = u + E;
+        real *dw_block = block, *dtaps_block = block + E2, *dbias_block = dtaps_block + k * E;
+        double *part = parts + (int64_t)THREAD_ID * n;
         #pragma omp for schedule(static)
         for (int64_t b = 0; b < B; b++) {
             const real *hb = h + b * L * E2, *rb = r + b * L, *gb = dg + b * L * E;
@@ -169,14 +181,14 @@ int gate_bwd_SFX(const real *h, const real *w, const uint8_t *mask, const real *
                 for (int64_t e = 0; e < E; e++) {
                     real gk = kt ? gt[e] * kt[e] : gt[e], nv = ht[E + e] * rt, dv = gk * u[e];
                     dut[e] = gk * nv * w[E + e];
-                    dbias_part[e] += dut[e];
-                    dw_part[E + e] += (double)dv * nv;
+                    dbias_block[e] += dut[e];
+                    dw_block[E + e] += dv * nv;
                     dt[E + e] = dv * w[E + e];                /* the gradient of the normalised v, for now */
                 }
                 for (int64_t j = 0; j < k; j++) {
                     int64_t s = t + j - half;
                     if (s < 0 || s >= L) continue;
-                    for (int64_t e = 0; e < E; e++) dtaps_part[j * E + e] += (double)dut[e] * a[s * E + e];
+                    for (int64_t e = 0; e < E; e++) dtaps_block[j * E + e] += dut[e] * a[s * E + e];
                 }
             }
             for (int64_t t = 0; t < L; t++) {                 /* da, then dh through the RMSNorm */
@@ -190,18 +202,20 @@ int gate_bwd_SFX(const real *h, const real *w, const uint8_t *mask, const real *
                 }
                 for (int64_t e = 0; e < E; e++) {
                     real da = u[e] * m;
-                    dw_part[e] += (double)da * ht[e] * rt;
+                    dw_block[e] += da * ht[e] * rt;
                     dt[e] = da * w[e];
                 }
-                double ss = 0, dot = 0;
+                real ss = 0, dot = 0;
+                #pragma omp simd reduction(+:ss, dot)
                 for (int64_t c = 0; c < E2; c++) {
-                    ss += (double)ht[c] * ht[c];
-                    dot += (double)dt[c] * ht[c];
+                    ss += ht[c] * ht[c];
+                    dot += dt[c] * ht[c];
                 }
-                double rho = sqrt(ss / E2);
+                double rho = sqrt((double)ss / E2);
                 real coef = rho > 0 ? (real)((double)rt * rt * dot / (E2 * rho)) : 0;
                 for (int64_t c = 0; c < E2; c++) dt[c] = rt * dt[c] - ht[c] * coef;
             }
+            FLUSH(part, block, n);                            /* one sequence's sums into double */
         }
     }
     free(scratch);
@@ -223,7 +237,7 @@ def kernel_source() -> str: # C source of every kernel, for float (`_f32`) and d
 class KernelsUnavailable(ImportError):
     "The fused kernels cannot be built or loaded here (no C compiler, a failed build, an unwritable cache)."
 
-FLAG_SETS = (('-fopenmp', '-march=native'), ('-march=native',), ()) # tried in turn, after the common flags
+FLAG_SETS = (('-fopenmp', '-march=native'), ('-fopenmp-simd', '-march=native'), ('-march=native',), ()) # in turn
 COMMON_FLAGS = ('-O3', '-fPIC', '-shared', '-std=c99')
 
 def kernel_cache_dir() -> Path: # where the compiled kernels are kept

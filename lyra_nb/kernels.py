@@ -434,6 +434,6 @@ def use_fused(mode: str, # 'auto', 'fused' or 'torch'
         if str(err) not in _NOTICES:
             _NOTICES.add(str(err))
             warnings.warn(f"the fused CPU kernels are unavailable ({err}); using the plain torch layers, which train "
-                          "about 1.5 times slower (kernels='torch' chooses them without this notice)", RuntimeWarning)
+                          "1.5 to 2 times slower (kernels='torch' chooses them without this notice)", RuntimeWarning)
         return False
     return True

@@ -53,6 +53,20 @@ static void reduce_parts(double *parts, double *out, int64_t n, int threads) {
 
 # %% ../nbs/05a_kernels.ipynb
 _C_RMSNORM = r"""
+/* The backward pass of RMSNorm for one row, in place: dn holds the gradient of the normalised row x * r on entry
+   and the gradient of x on return (the formula above, with dn = w * dy). */
+static void rms_row_backward_SFX(const real *x, real *dn, real r, int64_t d) {
+    real ss = 0, dot = 0;
+    #pragma omp simd reduction(+:ss, dot)
+    for (int64_t c = 0; c < d; c++) {
+        ss += x[c] * x[c];
+        dot += dn[c] * x[c];
+    }
+    double rho = sqrt((double)ss / d);
+    real coef = rho > 0 ? (real)((double)r * r * dot / (d * rho)) : 0;
+    for (int64_t c = 0; c < d; c++) dn[c] = r * dn[c] - x[c] * coef;
+}
+
 int rmsnorm_fwd_SFX(const real *x, const real *w, real *y, real *r, int64_t rows, int64_t d, double eps,
                     int threads) {
     #pragma omp parallel for num_threads(threads) schedule(static)
@@ -81,17 +95,13 @@ int rmsnorm_bwd_SFX(const real *x, const real *w, const real *r, const real *dy,
         #pragma omp for schedule(static)
         for (int64_t i = 0; i < rows; i++) {
             const real *xi = x + i * d, *gi = dy + i * d;
-            real *dxi = dx + i * d, ri = r[i], ss = 0, dot = 0;
-            #pragma omp simd reduction(+:ss, dot)
+            real *dxi = dx + i * d, ri = r[i];
             for (int64_t c = 0; c < d; c++) {
-                ss += xi[c] * xi[c];
-                dot += w[c] * gi[c] * xi[c];
+                dw_block[c] += gi[c] * xi[c] * ri;
+                dxi[c] = w[c] * gi[c];
             }
-            for (int64_t c = 0; c < d; c++) dw_block[c] += gi[c] * xi[c] * ri;
             if (++in_block == BLOCK) { FLUSH(dw_part, dw_block, d); in_block = 0; }
-            double rho = sqrt((double)ss / d);
-            real coef = rho > 0 ? (real)((double)ri * ri * dot / (d * rho)) : 0;
-            for (int64_t c = 0; c < d; c++) dxi[c] = ri * w[c] * gi[c] - xi[c] * coef;
+            rms_row_backward_SFX(xi, dxi, ri, d);
         }
         FLUSH(dw_part, dw_block, d);
     }
@@ -103,10 +113,23 @@ int rmsnorm_bwd_SFX(const real *x, const real *w, const real *r, const real *dy,
 
 # %% ../nbs/05a_kernels.ipynb
 _C_GATE_FORWARD = r"""
+/* out = init (or 0) + sum over the taps j of taps[j] * x[s], s = t + step * (j - k/2), for the s inside 0..L-1:
+   the depthwise convolution at position t (step 1), or its transpose (step -1). x and out hold E channels per
+   position. */
+static void window_sum_SFX(real *out, const real *init, const real *taps, const real *x, int64_t t, int step,
+                           int64_t L, int64_t E, int64_t k) {
+    for (int64_t e = 0; e < E; e++) out[e] = init ? init[e] : 0;
+    for (int64_t j = 0; j < k; j++) {
+        int64_t s = t + step * (j - k / 2);
+        if (s < 0 || s >= L) continue;
+        for (int64_t e = 0; e < E; e++) out[e] += taps[j * E + e] * x[s * E + e];
+    }
+}
+
 int gate_fwd_SFX(const real *h, const real *w, const uint8_t *mask, const real *taps, const real *bias,
                  const real *keep, real *g, real *r, int64_t B, int64_t L, int64_t E, int64_t k, double eps,
                  int threads) {
-    int64_t half = k / 2, E2 = 2 * E;
+    int64_t E2 = 2 * E;
     real *scratch = malloc(sizeof(real) * threads * L * E);   /* a, one sequence per thread */
     if (!scratch) return 1;
     #pragma omp parallel num_threads(threads)
@@ -129,12 +152,7 @@ int gate_fwd_SFX(const real *h, const real *w, const uint8_t *mask, const real *
             for (int64_t t = 0; t < L; t++) {                 /* convolution, gate, dropout */
                 const real *ht = hb + t * E2, *kt = keep ? keep + (b * L + t) * E : 0;
                 real *gt = gb + t * E, rt = rb[t];
-                for (int64_t e = 0; e < E; e++) gt[e] = bias[e];
-                for (int64_t j = 0; j < k; j++) {
-                    int64_t s = t + j - half;
-                    if (s < 0 || s >= L) continue;
-                    for (int64_t e = 0; e < E; e++) gt[e] += taps[j * E + e] * a[s * E + e];
-                }
+                window_sum_SFX(gt, bias, taps, a, t, 1, L, E, k);
                 for (int64_t e = 0; e < E; e++) gt[e] *= ht[E + e] * rt * w[E + e];
                 if (kt) for (int64_t e = 0; e < E; e++) gt[e] *= kt[e];
             }
@@ -150,7 +168,7 @@ _C_GATE_BACKWARD = r"""
 int gate_bwd_SFX(const real *h, const real *w, const uint8_t *mask, const real *taps, const real *bias,
                  const real *keep, const real *r, const real *dg, real *dh, double *sums, int64_t B, int64_t L,
                  int64_t E, int64_t k, int threads) {
-    int64_t half = k / 2, E2 = 2 * E, n = E2 + k * E + E;    /* sums: dw (2E), dtaps (k, E), dbias (E) */
+    int64_t half = k / 2, E2 = 2 * E, n = E2 + k * E + E;  /* sums: dw (2E), dtaps (k, E), dbias (E) */
     int64_t per_thread = 2 * L * E + E + n;                 /* a, du (one sequence each), u, block sums */
     real *scratch = calloc((size_t)threads * per_thread, sizeof(real));
     double *parts = calloc((size_t)threads * n, sizeof(double));
@@ -172,12 +190,7 @@ int gate_bwd_SFX(const real *h, const real *w, const uint8_t *mask, const real *
             for (int64_t t = 0; t < L; t++) {                 /* u, du, dv and the weight sums */
                 const real *ht = hb + t * E2, *gt = gb + t * E, *kt = keep ? keep + (b * L + t) * E : 0;
                 real *dut = du + t * E, *dt = db + t * E2, rt = rb[t];
-                for (int64_t e = 0; e < E; e++) u[e] = bias[e];
-                for (int64_t j = 0; j < k; j++) {
-                    int64_t s = t + j - half;
-                    if (s < 0 || s >= L) continue;
-                    for (int64_t e = 0; e < E; e++) u[e] += taps[j * E + e] * a[s * E + e];
-                }
+                window_sum_SFX(u, bias, taps, a, t, 1, L, E, k);
                 for (int64_t e = 0; e < E; e++) {
                     real gk = kt ? gt[e] * kt[e] : gt[e], nv = ht[E + e] * rt, dv = gk * u[e];
                     dut[e] = gk * nv * w[E + e];
@@ -194,26 +207,13 @@ int gate_bwd_SFX(const real *h, const real *w, const uint8_t *mask, const real *
             for (int64_t t = 0; t < L; t++) {                 /* da, then dh through the RMSNorm */
                 const real *ht = hb + t * E2;
                 real *dt = db + t * E2, rt = rb[t], m = (mask && !mask[b * L + t]) ? 0 : 1;
-                for (int64_t e = 0; e < E; e++) u[e] = 0;
-                for (int64_t j = 0; j < k; j++) {
-                    int64_t s = t - j + half;
-                    if (s < 0 || s >= L) continue;
-                    for (int64_t e = 0; e < E; e++) u[e] += taps[j * E + e] * du[s * E + e];
-                }
+                window_sum_SFX(u, 0, taps, du, t, -1, L, E, k);
                 for (int64_t e = 0; e < E; e++) {
                     real da = u[e] * m;
                     dw_block[e] += da * ht[e] * rt;
                     dt[e] = da * w[e];
                 }
-                real ss = 0, dot = 0;
-                #pragma omp simd reduction(+:ss, dot)
-                for (int64_t c = 0; c < E2; c++) {
-                    ss += ht[c] * ht[c];
-                    dot += dt[c] * ht[c];
-                }
-                double rho = sqrt((double)ss / E2);
-                real coef = rho > 0 ? (real)((double)rt * rt * dot / (E2 * rho)) : 0;
-                for (int64_t c = 0; c < E2; c++) dt[c] = rt * dt[c] - ht[c] * coef;
+                rms_row_backward_SFX(ht, dt, rt, E2);
             }
             FLUSH(part, block, n);                            /* one sequence's sums into double */
         }

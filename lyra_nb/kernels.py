@@ -369,9 +369,16 @@ class FusedGate(torch.autograd.Function):
         return dh, dweight, dtaps.view(k, E).t().reshape(E, 1, k), dbias, None, None, None   # taps: (k, E) -> (E, 1, k)
 
 # %% ../nbs/05a_kernels.ipynb
+def _unfusable(x: torch.Tensor, # a layer's input
+               ) -> str | None: # why the kernels cannot take it, or None
+    "What keeps `x` off the fused kernels: another device or dtype, or the 16-bit activations of autocast."
+    autocast = torch.is_autocast_enabled(x.device.type)
+    if x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64) and not autocast: return None
+    return (f"float32 or float64 inputs on the CPU without autocast, got {x.dtype} on {x.device}"
+            f"{' under autocast' if autocast else ''}")
+
 def _check_fusable(x: torch.Tensor, weight: torch.Tensor):
-    if x.device.type != 'cpu' or x.dtype not in (torch.float32, torch.float64):
-        raise ValueError(f"the fused kernels take float32 or float64 tensors on the CPU, got {x.dtype} on {x.device}")
+    if reason := _unfusable(x): raise ValueError(f"the fused kernels take {reason}")
     if weight.dtype != x.dtype:
         raise ValueError(f"the input is {x.dtype} but the layer's weights are {weight.dtype}")
 
@@ -419,16 +426,12 @@ def use_fused(mode: str, # 'auto', 'fused' or 'torch'
             raise ValueError(f"LYRA_NB_KERNELS must be one of {', '.join(KERNEL_MODES)}, got {mode!r}")
     if mode not in KERNEL_MODES: raise ValueError(f"kernels must be one of {KERNEL_MODES}, got {mode!r}")
     if mode == 'torch': return False
-    autocast = torch.is_autocast_enabled(x.device.type)               # mixed precision: 16-bit activations
-    fusable = x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64) and not autocast
+    reason = _unfusable(x)
     if mode == 'fused':
-        if not fusable:
-            raise ValueError(f"kernels='fused' runs float32 or float64 inputs on the CPU without autocast, got "
-                             f"{x.dtype} on {x.device}{' under autocast' if autocast else ''}; "
-                             "use kernels='auto' or 'torch'")
+        if reason: raise ValueError(f"kernels='fused' runs {reason}; use kernels='auto' or 'torch'")
         load_kernels()
         return True
-    if not fusable: return False
+    if reason: return False
     try: load_kernels()
     except KernelsUnavailable as err:
         if str(err) not in _NOTICES:
